@@ -1,0 +1,268 @@
+"""Slack delivery worker: `cd alert-bridge && python -m bridge.delivery`.
+
+Takes outbox entries one at a time, strictly in order: a message that cannot be delivered
+yet (Slack 5xx, timeout, connection error, 429) blocks the ones behind it, which keeps
+every alert's messages in order. Retries back off exponentially up to
+DELIVERY_MAX_BACKOFF_SECONDS; a Retry-After header is obeyed as given. Other 4xx answers
+(Slack's invalid_payload, no_service …) mark the message failed and the worker moves on.
+
+Several workers may run (HA): only the holder of the outbox lease delivers; the others
+wait to take over. The one that takes the lease first re-queues what a crashed holder
+left in processing, so nothing is lost. Nothing is sent twice: a notification is marked
+sent in the same script that acks its entry, and an entry whose notification is already
+final is dropped unsent. The one window left is a crash (or Redis failing) between
+Slack's 2xx and that script — a few milliseconds — after which the message is sent once
+more.
+
+SIGTERM/SIGINT: finish the current HTTP request, put the entry back, release the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import redis
+import requests
+from prometheus_client import start_http_server
+
+from alertstore import layout, outbox, reader, writer
+from bridge import metrics
+from bridge.config import BridgeConfig, ConfigError
+from bridge.slack import Links, build_message
+
+log = logging.getLogger("bridge.delivery")
+
+BASE_BACKOFF_SECONDS = 1.0
+IDLE_WAIT_SECONDS = 1.0  # BLMOVE timeout: how often an idle holder renews its lease
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one POST to Slack came to; `wait` is a Retry-After to obey (seconds)."""
+
+    outcome: Literal["sent", "failed", "retry"]
+    http_status: int | None = None
+    error: str | None = None
+    wait: float | None = None
+
+
+def backoff(retries: int, cap: float) -> float:
+    """1, 2, 4, 8 … seconds before retry number `retries`, never above `cap`."""
+    return min(cap, BASE_BACKOFF_SECONDS * 2 ** min(retries - 1, 32))
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(response: requests.Response) -> Attempt:
+    status = response.status_code
+    if 200 <= status < 300:
+        return Attempt("sent", status)
+    error = f"HTTP {status}: {response.text[:200]}"
+    if status == 429 or status >= 500:
+        return Attempt(
+            "retry",
+            status,
+            error,
+            retry_after(response.headers.get("Retry-After"), datetime.now(UTC)),
+        )
+    return Attempt("failed", status, error)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        store: redis.Redis,
+        *,
+        session: requests.Session | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.redis = store
+        self.session = session or requests.Session()
+        self.stop = stop or threading.Event()
+        self.lease = outbox.Lease(store, config.delivery_lease_seconds)
+        self.renew_every = config.delivery_lease_seconds / 3
+        self.links = Links(
+            prometheus_url=config.prometheus_url,
+            alertmanager_url=config.alertmanager_url,
+            grafana_url=config.grafana_url,
+        )
+
+    def run(self) -> None:
+        """Deliver until stopped; Redis outages are waited out, never fatal."""
+        while not self.stop.is_set():
+            try:
+                if self.lease.acquire():
+                    self._deliver_while_leased()
+                else:
+                    self.stop.wait(self.renew_every)
+            except redis.RedisError as exc:
+                log.warning("redis unavailable, retrying in 1s: %s", exc)
+                self.stop.wait(1.0)
+        try:
+            if self.lease.renew():
+                outbox.requeue_processing(self.redis)
+                self.lease.release()
+        except redis.RedisError as exc:
+            log.warning("could not hand the outbox back cleanly: %s", exc)
+
+    def _deliver_while_leased(self) -> None:
+        requeued = outbox.requeue_processing(self.redis)
+        if requeued:
+            log.info("took the outbox lease; re-queued %d unfinished entries", requeued)
+        while not self.stop.is_set():
+            if not self.lease.renew():
+                log.warning("lost the outbox lease; another worker delivers now")
+                return
+            entry = outbox.claim(self.redis, IDLE_WAIT_SECONDS)
+            if entry is not None:
+                self._deliver(entry)
+
+    def _deliver(self, entry: bytes | str) -> None:
+        """Send one entry until it is final, or return early (stop, lease lost) leaving it
+        in processing for whoever delivers next."""
+        try:
+            alert_id, index = layout.parse_outbox_entry(entry)
+        except ValueError:
+            log.error("dropping malformed outbox entry %r", entry)
+            outbox.ack(self.redis, entry)
+            return
+        record = reader.get_alert(self.redis, alert_id)
+        if record is None or index >= len(record["notifications"]):
+            log.error("dropping outbox entry %s: no such notification", layout.text(entry))
+            outbox.ack(self.redis, entry)
+            return
+        notification = record["notifications"][index]
+        if notification["state"] != "pending":
+            outbox.ack(self.redis, entry)  # already final, e.g. sent just before a crash
+            return
+        if self.config.slack_webhook_url is None:
+            self._mark(alert_id, index, "skipped", None, entry)
+            return
+        message = build_message(record, notification["kind"], self.links)
+        retries = 0
+        while self.lease.renew():
+            attempt = self._post(message)
+            if attempt.outcome != "retry":
+                self._mark(alert_id, index, attempt.outcome, attempt, entry)
+                metrics.SLACK_DELIVERIES.labels(
+                    outcome="ok" if attempt.outcome == "sent" else "failed"
+                ).inc()
+                log_at = logging.INFO if attempt.outcome == "sent" else logging.ERROR
+                log.log(
+                    log_at,
+                    "%s %s message for alert %s (%s)",
+                    attempt.outcome,
+                    notification["kind"],
+                    alert_id,
+                    attempt.error or attempt.http_status,
+                )
+                return
+            retries += 1
+            self._mark(alert_id, index, "pending", attempt, None)
+            metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
+            wait = (
+                attempt.wait
+                if attempt.wait is not None
+                else backoff(retries, self.config.delivery_max_backoff_seconds)
+            )
+            log.warning(
+                "slack refused alert %s (%s); retry %d in %.1fs",
+                alert_id,
+                attempt.error,
+                retries,
+                wait,
+            )
+            if not self._pause(wait):
+                return
+        log.warning("lost the outbox lease while delivering alert %s", alert_id)
+
+    def _post(self, message: dict) -> Attempt:
+        try:
+            response = self.session.post(
+                self.config.slack_webhook_url,
+                json=message,
+                timeout=self.config.slack_timeout_seconds,
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            return Attempt("retry", None, f"{type(exc).__name__}: {exc}"[:300])
+        except requests.RequestException as exc:
+            return Attempt("failed", None, f"{type(exc).__name__}: {exc}"[:300])
+        return classify(response)
+
+    def _mark(self, alert_id: str, index: int, state: str, attempt: Attempt | None, ack) -> None:
+        writer.mark_notification(
+            self.redis,
+            alert_id,
+            index,
+            state,
+            attempt and attempt.http_status,
+            attempt and attempt.error,
+            datetime.now(UTC),
+            ack=ack,
+        )
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait, renewing the lease; False when stopped or the lease is lost meanwhile."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.stop.wait(min(left, self.renew_every)) or not self.lease.renew():
+                return False
+        return True
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = BridgeConfig.from_env()
+    except ConfigError as exc:
+        print(f"bridge.delivery: {exc}", file=sys.stderr)
+        return 2
+    if config.multiproc_dir:
+        # A single process with its own /metrics; writing into gunicorn's multiprocess
+        # directory would make the web app report these counters as its own.
+        print(
+            "bridge.delivery: unset PROMETHEUS_MULTIPROC_DIR for the delivery worker",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    start_http_server(config.outbox_metrics_port, addr=config.host)
+    store = redis.Redis.from_url(
+        config.redis_url, socket_timeout=IDLE_WAIT_SECONDS + 5, socket_connect_timeout=5
+    )
+    log.info(
+        "delivering to %s",
+        "Slack" if config.slack_webhook_url else "nowhere (SLACK_WEBHOOK_URL unset)",
+    )
+    DeliveryWorker(config, store, stop=stop).run()
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

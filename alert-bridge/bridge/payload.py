@@ -1,0 +1,114 @@
+"""Alertmanager webhook payload (version 4) → alert events. Pure: no I/O, no Flask.
+
+Reference: Alertmanager's `webhook_config` docs. Only what the history needs is required;
+everything else Alertmanager sends is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alertstore.records import STATUSES, AlertEvent
+
+SUPPORTED_VERSION = "4"
+MAX_FINGERPRINT_LENGTH = 128
+# Alertmanager writes "not ended" as Go's zero time.
+_ZERO_TIME_YEAR = 1
+
+
+class PayloadError(ValueError):
+    """The payload is not a valid webhook; `field` names the offending part."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def parse_webhook(document: object) -> list[AlertEvent]:
+    if not isinstance(document, dict):
+        raise PayloadError("body", "must be a JSON object")
+    version = document.get("version")
+    if version is None:
+        raise PayloadError("version", "is required")
+    if version != SUPPORTED_VERSION:
+        raise PayloadError(
+            "version", f"unsupported webhook version {version!r}, expected {SUPPORTED_VERSION!r}"
+        )
+    _status(document, "status")
+    for name in ("receiver", "groupKey"):
+        if not isinstance(document.get(name), str):
+            raise PayloadError(name, "is required and must be a string")
+    alerts = document.get("alerts")
+    if not isinstance(alerts, list) or not alerts:
+        raise PayloadError("alerts", "is required and must be a non-empty list")
+    return [_alert(alert, f"alerts[{i}]") for i, alert in enumerate(alerts)]
+
+
+def _alert(alert: object, where: str) -> AlertEvent:
+    if not isinstance(alert, dict):
+        raise PayloadError(where, "must be an object")
+    labels = _string_map(alert, "labels", where, required=True)
+    if not labels.get("alertname"):
+        raise PayloadError(f"{where}.labels.alertname", "is required")
+    fingerprint = alert.get("fingerprint")
+    if not isinstance(fingerprint, str) or not 0 < len(fingerprint) <= MAX_FINGERPRINT_LENGTH:
+        raise PayloadError(
+            f"{where}.fingerprint",
+            f"is required: a string of 1-{MAX_FINGERPRINT_LENGTH} characters",
+        )
+    starts_at = _time(alert, "startsAt", where)
+    if starts_at is None:
+        raise PayloadError(f"{where}.startsAt", "is required")
+    generator_url = alert.get("generatorURL", "")
+    if not isinstance(generator_url, str):
+        raise PayloadError(f"{where}.generatorURL", "must be a string")
+    return AlertEvent(
+        status=_status(alert, "status", where),
+        labels=labels,
+        annotations=_string_map(alert, "annotations", where, required=False),
+        starts_at=starts_at,
+        ends_at=_time(alert, "endsAt", where),
+        generator_url=generator_url,
+        fingerprint=fingerprint,
+    )
+
+
+def _status(obj: dict, name: str, where: str = "") -> str:
+    value = obj.get(name)
+    if value not in STATUSES:
+        raise PayloadError(
+            _path(where, name), f"must be one of {', '.join(STATUSES)}, got {value!r}"
+        )
+    return value
+
+
+def _string_map(obj: dict, name: str, where: str, *, required: bool) -> dict[str, str]:
+    value = obj.get(name)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise PayloadError(_path(where, name), "must be an object of string values")
+    return value
+
+
+def _time(obj: dict, name: str, where: str) -> datetime | None:
+    """RFC 3339 time; None when absent or Alertmanager's zero time."""
+    value = obj.get(name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise PayloadError(
+            _path(where, name), f"must be an RFC 3339 time with a zone, got {value!r}"
+        )
+    return None if moment.year == _ZERO_TIME_YEAR else moment
+
+
+def _path(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name

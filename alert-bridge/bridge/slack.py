@@ -1,0 +1,277 @@
+"""Alert-history record → Slack incoming-webhook message. Pure: no I/O, no clock.
+
+The message is built from small shared pieces, like Alertmanager's `default.tmpl`:
+`subject` (`[FIRING] HighErrorRate`) heads both the notification line (`text`) and the
+header block; `_reading` ("error rate 37.5 % > 5 % threshold") is used by both too.
+The content blocks live in one attachment so its colour bar shows severity at a glance.
+
+A resolved notice never shows the last firing value as the current one (SPEC §8): it is
+labelled "Last firing value"; a `resolved_value` on the record, once the bridge queries
+Prometheus at resolve time, is shown as "Value at resolve".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+KINDS = ("firing", "reminder", "resolved")
+_ZERO_TIME = "0001-01-01"  # Go's zero time: Alertmanager's endsAt of an alert still firing
+
+# Slack's limits (api.slack.com/reference/block-kit/blocks, chat.postMessage "text").
+MAX_TEXT = 40_000
+MAX_HEADER = 150
+MAX_SECTION = 3000
+MAX_BUTTON_URL = 3000
+# Our own caps, well inside Slack's (a field may hold 2000): they keep the layout readable.
+MAX_LABEL = 200
+MAX_SUMMARY = 300
+MAX_DESCRIPTION = MAX_SECTION - MAX_SUMMARY - 10  # both share one section, with markup
+
+RED, ORANGE, BLUE, GREEN = "#d32f2f", "#f57c00", "#1e88e5", "#2e7d32"
+
+# severity → (emoji, colour); an unknown severity is shown like a warning, never played down
+_SEVERITY_STYLE = {
+    "CRITICAL": (":rotating_light:", RED),
+    "ERROR": (":rotating_light:", RED),
+    "WARNING": (":warning:", ORANGE),
+    "INFO": (":information_source:", BLUE),
+}
+_UNKNOWN_STYLE = _SEVERITY_STYLE["WARNING"]
+
+# what the alert's value measures, for the notification line
+_QUANTITY = {"high_error_rate": "error rate", "high_latency": "p95 latency"}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the message links to when the alert itself carries no link."""
+
+    prometheus_url: str
+    alertmanager_url: str
+    grafana_url: str
+
+
+def build_message(record: dict, kind: str, links: Links) -> dict:
+    """The Slack JSON for one transition of an alert; ValueError for an unknown kind."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    blocks = [
+        _header(record, kind),
+        _summary(record),
+        _facts(record, kind),
+        _actions(record, kind, links),
+    ]
+    attachment = {"color": colour(record, kind), "blocks": [b for b in blocks if b]}
+    return {"text": _escape(_notification(record, kind), MAX_TEXT), "attachments": [attachment]}
+
+
+def subject(record: dict, kind: str) -> str:
+    """`[FIRING] HighErrorRate`: the words every view of this transition starts with."""
+    state = {"firing": "FIRING", "reminder": "STILL FIRING", "resolved": "RESOLVED"}[kind]
+    return f"[{state}] {_short(record.get('alertname') or 'unnamed alert', MAX_LABEL)}"
+
+
+def colour(record: dict, kind: str) -> str:
+    return GREEN if kind == "resolved" else _style(record)[1]
+
+
+def silence_url(record: dict, alertmanager_url: str) -> str | None:
+    """Alertmanager's new-silence form, prefilled with this alert's name and type."""
+    labels = {"alertname": record.get("alertname"), "alert_type": record.get("alert_type")}
+    matchers = ",".join(f'{name}="{_matcher_value(v)}"' for name, v in labels.items() if v)
+    if not matchers:
+        return None  # an empty filter would silence nothing useful
+    query = quote("{" + matchers + "}", safe="")
+    return f"{alertmanager_url.rstrip('/')}/#/silences/new?filter={query}"
+
+
+def _notification(record: dict, kind: str) -> str:
+    """The one line a phone shows; raw text, escaped by the caller."""
+    reading = _reading(record, kind)
+    if kind == "resolved":
+        duration = _duration(record)
+        after = f"resolved after {duration}" if duration else "resolved"
+        detail = f"{reading}, {after}" if reading else after
+    else:
+        annotations = record.get("annotations") or {}
+        detail = str(reading or annotations.get("summary") or record.get("message") or "")
+        if kind == "reminder":
+            detail = f"{detail} (reminder {record.get('reminders') or 1})".lstrip()
+    return f"{subject(record, kind)} — {detail}" if detail else subject(record, kind)
+
+
+def _reading(record: dict, kind: str) -> str:
+    """The value against its threshold (`error rate 37.5 % > 5 % threshold`), or "".
+
+    At resolve time only a value measured then (`resolved_value`) is a reading.
+    """
+    quantity = _QUANTITY.get(record.get("alert_type"), "value")
+    threshold = _measure(record, "threshold", "threshold_value")
+    if kind == "resolved":
+        value = _with_unit(record, record.get("resolved_value"))
+        if value is None:
+            return ""
+        return f"{quantity} now {value}" + (f" (threshold {threshold})" if threshold else "")
+    value = _measure(record, "value", "metric_value")
+    if value is None:
+        return ""
+    return f"{quantity} {value}" + (f" > {threshold} threshold" if threshold else "")
+
+
+def _header(record: dict, kind: str) -> dict:
+    emoji = {"reminder": ":repeat:", "resolved": ":white_check_mark:"}.get(kind, _style(record)[0])
+    title = _short(f"{emoji} {subject(record, kind)}", MAX_HEADER)
+    return {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
+
+
+def _summary(record: dict) -> dict | None:
+    """Summary in bold, description below; None when the alert has neither."""
+    annotations = record.get("annotations") or {}
+    summary = annotations.get("summary") or record.get("message")
+    description = annotations.get("description")
+    lines = [
+        f"*{_escape(str(summary), MAX_SUMMARY)}*" if summary else "",
+        _escape(str(description or ""), MAX_DESCRIPTION),
+    ]
+    text = "\n".join(line for line in lines if line)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}} if text else None
+
+
+def _facts(record: dict, kind: str) -> dict | None:
+    """Value vs threshold, times and the labels that matter, as a two-column section."""
+    started = _time_text(record.get("starts_at"))
+    labels = record.get("labels") or {}
+    pairs: list[tuple[str, str | None]] = []
+    if kind == "resolved":
+        pairs += [
+            ("Value at resolve", _with_unit(record, record.get("resolved_value"))),
+            ("Last firing value", _measure(record, "value", "metric_value")),
+        ]
+    else:
+        pairs.append(("Value", _measure(record, "value", "metric_value")))
+    pairs += [("Threshold", _measure(record, "threshold", "threshold_value"))]
+    if kind == "reminder":
+        pairs.append(("Still firing since", f"{started} (reminder {record.get('reminders') or 1})"))
+    else:
+        pairs.append(("Started", started))
+    if kind == "resolved":
+        pairs += [("Resolved", _time_text(record.get("ends_at"))), ("Duration", _duration(record))]
+    pairs += [
+        ("Severity", record.get("severity") or labels.get("severity")),
+        ("Type", record.get("alert_type") or labels.get("alert_type")),
+        ("Instance", labels.get("instance")),
+        ("Job", labels.get("job")),
+    ]
+    fields = [
+        {"type": "mrkdwn", "text": f"*{name}*\n{_escape(str(value), MAX_LABEL)}"}
+        for name, value in pairs
+        if value
+    ]
+    return {"type": "section", "fields": fields} if fields else None
+
+
+def _actions(record: dict, kind: str, links: Links) -> dict | None:
+    annotations = record.get("annotations") or {}
+    buttons = [
+        ("Prometheus graph", record.get("generator_url") or links.prometheus_url),
+        ("Grafana", annotations.get("dashboard_url") or links.grafana_url),
+        # silencing an alert that already resolved would only hide its next occurrence
+        ("Silence", silence_url(record, links.alertmanager_url) if kind != "resolved" else None),
+        ("Runbook", annotations.get("runbook_url")),
+    ]
+    elements = [
+        {"type": "button", "text": {"type": "plain_text", "text": label}, "url": url}
+        for label, url in buttons
+        if _linkable(url)
+    ]
+    return {"type": "actions", "elements": elements} if elements else None
+
+
+def _linkable(url: str | None) -> bool:
+    """Only absolute http(s) links Slack accepts; alert annotations are not trusted."""
+    return (
+        bool(url) and re.match(r"https?://[^/\s]", url) is not None and len(url) <= MAX_BUTTON_URL
+    )
+
+
+def _style(record: dict) -> tuple[str, str]:
+    return _SEVERITY_STYLE.get(str(record.get("severity") or "").upper(), _UNKNOWN_STYLE)
+
+
+def _measure(record: dict, annotation: str, field: str) -> str | None:
+    """Value or threshold with unit: the annotation as rendered by Prometheus, else the number."""
+    raw = (record.get("annotations") or {}).get(annotation)
+    return _with_unit(record, raw if raw not in (None, "") else record.get(field))
+
+
+def _with_unit(record: dict, value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    unit = (record.get("annotations") or {}).get("unit") or ""
+    return f"{_number(value)} {unit}".strip()
+
+
+def _number(value: object) -> str:
+    """37.5 → "37.5", 5.0 → "5", 0.01234 → "0.0123"; non-numbers shown as given (capped)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _short(str(value), 40)
+    if number != number or number in (float("inf"), float("-inf")):
+        return str(number)
+    if 0 < abs(number) < 1:
+        return f"{number:.3g}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value or value.startswith(_ZERO_TIME):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _time_text(value: object) -> str | None:
+    """ISO time → "2025-10-15 12:00:00 UTC"; anything unparseable is shown as given."""
+    if not value or str(value).startswith(_ZERO_TIME):
+        return None
+    parsed = _parse_time(value)
+    if parsed is None or parsed.utcoffset() is None:
+        return _short(str(value), 40)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(record: dict) -> str | None:
+    """From starts_at to ends_at in its two largest units: `4m 30s`, `2h 5m`, `3d`."""
+    start, end = _parse_time(record.get("starts_at")), _parse_time(record.get("ends_at"))
+    if start is None or end is None or start.utcoffset() is None or end.utcoffset() is None:
+        return None
+    seconds = round((end - start).total_seconds())
+    if seconds < 0:
+        return None
+    amounts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m")]
+    amounts.append((seconds % 60, "s"))
+    first = next((i for i, (n, _) in enumerate(amounts) if n), len(amounts) - 1)
+    return " ".join(f"{n}{unit}" for n, unit in amounts[first : first + 2] if n) or "0s"
+
+
+def _matcher_value(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str, limit: int) -> str:
+    """Slack mrkdwn: escape its control characters (&, <, >), then cap at limit."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if len(escaped) <= limit:
+        return escaped
+    # cut without leaving half an entity such as "&am"
+    return re.sub(r"&[a-z]{0,3}$", "", escaped[: limit - 1]) + "…"

@@ -1,0 +1,163 @@
+"""What one alert record holds, how it is derived from an Alertmanager alert, and its JSON.
+
+A record is one alert instance: Alertmanager's `fingerprint` (the label set) plus its
+`startsAt`. The same instance always gets the same id, whichever Alertmanager or retry
+delivered it; a re-fire after resolving has a new `startsAt`, so a new record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, TypedDict
+
+SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_SEVERITY = "WARNING"
+STATUSES = ("firing", "resolved")
+NOTIFICATION_KINDS = ("firing", "reminder", "resolved")
+NOTIFICATION_STATES = ("pending", "sent", "failed", "skipped")
+
+Status = Literal["firing", "resolved"]
+
+
+class Notification(TypedDict):
+    """One Slack message owed for a transition; `attempts` counts HTTP tries."""
+
+    kind: Literal["firing", "reminder", "resolved"]
+    state: Literal["pending", "sent", "failed", "skipped"]
+    attempts: int
+    last_http_status: int | None
+    last_error: str | None
+    enqueued_at: str | None  # None when no message was owed (skipped at the transition)
+    sent_at: str | None
+
+
+class AlertRecord(TypedDict):
+    id: str
+    alert_type: str
+    alertname: str
+    severity: str
+    status: Status
+    message: str
+    metric_value: float | None
+    threshold_value: float | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    ends_at: str | None
+    created_at: str
+    updated_at: str
+    sent_to_slack: bool
+    fingerprint: str
+    generator_url: str
+    notifications: list[Notification]
+    reminders: int
+    suppressed_by: str | None
+
+
+FIELDS = tuple(AlertRecord.__annotations__)
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One alert of an Alertmanager webhook, already validated (see bridge.payload)."""
+
+    status: Status
+    labels: dict[str, str]
+    starts_at: datetime
+    fingerprint: str
+    annotations: dict[str, str] = field(default_factory=dict)
+    ends_at: datetime | None = None
+    generator_url: str = ""
+
+
+def isoformat(moment: datetime) -> str:
+    """UTC, millisecond precision, `Z`: fixed width, so these strings sort by time."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def alert_id(fingerprint: str, starts_at: datetime) -> str:
+    """Stable id of one alert instance: 20 hex digits of sha256(fingerprint, startsAt)."""
+    instant = starts_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return hashlib.sha256(f"{fingerprint}|{instant}".encode()).hexdigest()[:20]
+
+
+def severity_of(labels: dict[str, str]) -> str:
+    """Label `severity`, case-insensitive; missing or unknown → WARNING (raw label kept)."""
+    severity = labels.get("severity", "").strip().upper()
+    return severity if severity in SEVERITIES else DEFAULT_SEVERITY
+
+
+def alert_type_of(labels: dict[str, str]) -> str:
+    """Label `alert_type`, else the alertname in snake_case (HighErrorRate → high_error_rate)."""
+    if labels.get("alert_type"):
+        return labels["alert_type"]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", labels["alertname"]).lower()
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
+    """The record as first stored; the writer's script adds its first notification."""
+    labels, annotations = event.labels, event.annotations
+    alertname = labels["alertname"]
+    resolved = event.status == "resolved"
+    stamp = isoformat(now)
+    return AlertRecord(
+        id=alert_id(event.fingerprint, event.starts_at),
+        alert_type=alert_type_of(labels),
+        alertname=alertname,
+        severity=severity_of(labels),
+        status=event.status,
+        message=annotations.get("summary") or annotations.get("description") or alertname,
+        metric_value=_number(annotations.get("value")),
+        threshold_value=_number(annotations.get("threshold")),
+        labels=dict(labels),
+        annotations=dict(annotations),
+        starts_at=isoformat(event.starts_at),
+        ends_at=isoformat(event.ends_at or now) if resolved else None,
+        created_at=stamp,
+        updated_at=stamp,
+        sent_to_slack=False,
+        fingerprint=event.fingerprint,
+        generator_url=event.generator_url,
+        notifications=[],
+        reminders=0,
+        suppressed_by=None,
+    )
+
+
+# The writer's Lua scripts decode and re-encode records with Redis' cjson, which prints
+# numbers with 14 significant digits. Measured values are therefore stored as their
+# shortest exact decimal string and turned back into floats here.
+_EXACT_NUMBERS = ("metric_value", "threshold_value")
+
+
+def encode(record: AlertRecord) -> str:
+    stored = dict(record)
+    for name in _EXACT_NUMBERS:
+        if stored[name] is not None:
+            stored[name] = repr(float(stored[name]))
+    return json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(raw: str | bytes) -> AlertRecord:
+    stored = json.loads(raw)
+    for name in _EXACT_NUMBERS:
+        if stored[name] is not None:
+            stored[name] = float(stored[name])
+    return AlertRecord(**{name: stored[name] for name in FIELDS})

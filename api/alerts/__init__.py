@@ -1,0 +1,1 @@
+"""Alert history API: reads the Redis history the bridge writes (alertstore.reader); staff only."""

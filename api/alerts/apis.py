@@ -1,0 +1,42 @@
+"""alerts/ and alerts/{id}/: the alert history for staff; 503 when Redis is away."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts.filters import AlertFilterSerializer
+from alerts.pagination import AlertPagination
+from alerts.selectors import alert_get, alert_list
+from alerts.serializers import AlertPageSerializer, AlertRecordSerializer
+
+
+class AlertListApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="alerts_list",
+        parameters=[AlertFilterSerializer],
+        responses={200: AlertPageSerializer},
+    )
+    def get(self, request):
+        filters = AlertFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        paginator = AlertPagination()
+        records = paginator.paginate_store(
+            request,
+            lambda offset, limit: alert_list(offset=offset, limit=limit, **filters.validated_data),
+        )
+        return paginator.get_paginated_response(records)
+
+
+class AlertDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(operation_id="alerts_retrieve", responses={200: AlertRecordSerializer})
+    def get(self, request, alert_id: str):
+        record = alert_get(alert_id=alert_id)
+        if record is None:
+            raise NotFound()
+        return Response(record)

@@ -1,0 +1,45 @@
+"""The alert-history record as the API documents it (OpenAPI); records come from alertstore."""
+
+from rest_framework import serializers
+
+from alertstore.records import NOTIFICATION_KINDS, NOTIFICATION_STATES, SEVERITIES, STATUSES
+
+
+class NotificationSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=NOTIFICATION_KINDS)
+    state = serializers.ChoiceField(choices=NOTIFICATION_STATES)
+    attempts = serializers.IntegerField()
+    last_http_status = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    enqueued_at = serializers.CharField(allow_null=True)
+    sent_at = serializers.CharField(allow_null=True)
+
+
+class AlertRecordSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    alert_type = serializers.CharField()
+    alertname = serializers.CharField()
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    status = serializers.ChoiceField(choices=STATUSES)
+    message = serializers.CharField()
+    metric_value = serializers.FloatField(allow_null=True)
+    threshold_value = serializers.FloatField(allow_null=True)
+    labels = serializers.DictField(child=serializers.CharField())
+    annotations = serializers.DictField(child=serializers.CharField())
+    starts_at = serializers.CharField()
+    ends_at = serializers.CharField(allow_null=True)
+    created_at = serializers.CharField()
+    updated_at = serializers.CharField()
+    sent_to_slack = serializers.BooleanField()
+    fingerprint = serializers.CharField()
+    generator_url = serializers.CharField(allow_blank=True)
+    notifications = NotificationSerializer(many=True)
+    reminders = serializers.IntegerField()
+    suppressed_by = serializers.CharField(allow_null=True)
+
+
+class AlertPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AlertRecordSerializer(many=True)

@@ -1,0 +1,1 @@
+"""Request metrics out (/metrics) and the PromQL summary back in (metrics/summary/)."""

@@ -1,0 +1,99 @@
+"""taskmgr_active_users: distinct authenticated users over the last 5 minutes, all processes.
+
+Requests only add the user id to an in-process set (no I/O on the request path). A daemon
+thread per process flushes that set every FLUSH_SECONDS with one ZADD into KEY (member =
+user id, score = time seen). Each scrape trims members older than WINDOW_SECONDS and counts
+the rest, so every worker and every API instance reports the same number.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import redis
+from prometheus_client.core import GaugeMetricFamily
+
+from metrics.instruments import ACTIVE_USERS_HELP, ACTIVE_USERS_NAME
+from metrics.redis_client import redis_client
+
+logger = logging.getLogger(__name__)
+
+KEY = "taskmgr:active_users"  # sorted set: user id -> epoch seconds last seen
+WINDOW_SECONDS = 300
+FLUSH_SECONDS = 2.0
+
+
+class ActiveUsersRecorder:
+    """Collects user ids in memory and flushes them to Redis from a background thread."""
+
+    def __init__(self, interval: float = FLUSH_SECONDS) -> None:
+        self._interval = interval
+        self._after_fork()
+        # A forked worker inherits the set and the lock but not the thread.
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[int | str] = set()
+        self._thread: threading.Thread | None = None
+
+    def record(self, user_id: int | str) -> None:
+        """Remember that user_id was active; starts this process's flusher on first use."""
+        with self._lock:
+            self._seen.add(user_id)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="active-users-flush", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the ids seen since the last flush; on a Redis error keep them for the next one."""
+        with self._lock:
+            batch, self._seen = self._seen, set()
+        if not batch:
+            return
+        now = time.time()
+        try:
+            redis_client().zadd(KEY, {str(user_id): now for user_id in batch})
+        except redis.RedisError as exc:
+            logger.warning("active users: flush to Redis failed, will retry: %s", exc)
+            with self._lock:
+                self._seen |= batch
+
+
+RECORDER = ActiveUsersRecorder()
+# A worker recycled by gunicorn exits normally: don't lose the ids seen since the last flush.
+atexit.register(RECORDER.flush)
+
+
+def count_active_users(now: float | None = None) -> int:
+    """Drop ids older than the window and count the rest (one round trip)."""
+    now = time.time() if now is None else now
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.zremrangebyscore(KEY, "-inf", f"({now - WINDOW_SECONDS}")
+    pipe.zcard(KEY)
+    _, count = pipe.execute()
+    return count
+
+
+class ActiveUsersCollector:
+    """Scrape-time collector; a Redis failure omits the sample instead of failing the scrape."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            count = count_active_users()
+        except redis.RedisError as exc:
+            logger.warning("active users: omitted from this scrape, Redis failed: %s", exc)
+            return
+        yield GaugeMetricFamily(ACTIVE_USERS_NAME, ACTIVE_USERS_HELP, value=count)

@@ -1,0 +1,49 @@
+"""Every metric the API exports: name, help, labels and buckets, declared once.
+
+Names and labels are a contract (docs/contracts.md): the recording rules, Grafana and the
+summary read them. Labels are bounded: `route` is the URL template, never the raw path.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Boundaries cluster around the 500 ms HighLatency threshold so p95 near it is resolved;
+# quantiles computed from these are bucket-bounded estimates.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10)
+
+REQUEST_LABELS = ("method", "route", "status")
+
+# Fixed label values for requests that do not fit the normal vocabulary.
+UNMATCHED_ROUTE = "<unmatched>"
+OTHER_METHOD = "<other>"
+
+http_requests_total = Counter(
+    "taskmgr_http_requests_total",
+    "HTTP requests answered, by method, route template and status code.",
+    REQUEST_LABELS,
+)
+
+http_request_duration_seconds = Histogram(
+    "taskmgr_http_request_duration_seconds",
+    "Time from the first middleware to the response, by method, route template and status.",
+    REQUEST_LABELS,
+    buckets=LATENCY_BUCKETS,
+)
+
+# livesum: a dead worker's in-flight count disappears with it (mark_process_dead).
+http_requests_in_flight = Gauge(
+    "taskmgr_http_requests_in_flight",
+    "HTTP requests being served right now, summed over live workers.",
+    multiprocess_mode="livesum",
+)
+
+tasks_created_total = Counter("taskmgr_tasks_created_total", "Tasks created.")
+tasks_completed_total = Counter(
+    "taskmgr_tasks_completed_total", "Tasks moved to DONE (mark_done or update)."
+)
+
+# taskmgr_active_users is computed at scrape time from Redis, see metrics/active_users.py.
+ACTIVE_USERS_NAME = "taskmgr_active_users"
+ACTIVE_USERS_HELP = (
+    "Distinct authenticated users seen in the last 5 minutes by any API process "
+    "(the same on every instance: aggregate with max)."
+)

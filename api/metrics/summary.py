@@ -1,0 +1,125 @@
+"""metrics/summary/: the last window's traffic, read from Prometheus' recording rules.
+
+Every figure comes from a recorded series (docs/contracts.md), so the summary agrees with
+the alerts and Grafana for any number of API processes. Quantiles and avg come from the
+histogram; min and max are bucket bounds (see `latency_bounds_ms`). One instant query
+fetches every series; the result is cached for CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import math
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+
+TOTAL = "taskmgr:http_requests:increase"
+ERRORS = "taskmgr:http_errors:increase"
+CLIENT_ERRORS = "taskmgr:http_client_errors:increase"
+ERROR_RATIO = "taskmgr:http_errors_per_requests:ratio"
+ACTIVE_USERS = "taskmgr:active_users:max"
+BUCKETS = "taskmgr:http_request_duration_seconds_bucket:increase"
+QUANTILES = {
+    "avg": "taskmgr:http_request_duration_seconds:avg",
+    "p50": "taskmgr:http_request_duration_seconds:p50",
+    "p95": "taskmgr:http_request_duration_seconds:p95",
+    "p99": "taskmgr:http_request_duration_seconds:p99",
+}
+RECORDS = (TOTAL, ERRORS, CLIENT_ERRORS, ERROR_RATIO, ACTIVE_USERS, BUCKETS, *QUANTILES.values())
+QUERY = '{__name__=~"%s"}' % "|".join(RECORDS)  # noqa: UP031 - braces are PromQL
+
+TIMEOUT_SECONDS = 2.0
+CACHE_SECONDS = 5
+CACHE_KEY = "metrics:summary"
+
+
+class PrometheusUnavailable(Exception):
+    """Prometheus could not be reached or did not answer the query; the message says how."""
+
+
+def query_prometheus(base_url: str) -> list[dict]:
+    """The instant-vector result of QUERY, or PrometheusUnavailable."""
+    try:
+        response = requests.get(
+            f"{base_url.rstrip('/')}/api/v1/query", params={"query": QUERY}, timeout=TIMEOUT_SECONDS
+        )
+        body = response.json()
+    except requests.RequestException as exc:
+        raise PrometheusUnavailable(f"Prometheus is unreachable: {exc}") from exc
+    except ValueError as exc:
+        raise PrometheusUnavailable(
+            f"Prometheus answered HTTP {response.status_code} with a non-JSON body"
+        ) from exc
+    if response.status_code != 200 or body.get("status") != "success":
+        raise PrometheusUnavailable(
+            f"Prometheus answered HTTP {response.status_code}: {body.get('error', body)}"
+        )
+    return body["data"]["result"]
+
+
+def _number(raw: str) -> float | None:
+    value = float(raw)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def latency_bounds_ms(buckets: dict[float, float]) -> tuple[float | None, float | None]:
+    """(min, max) latency bounds in ms from cumulative bucket increases keyed by `le`.
+
+    min is the upper bound of the lowest bucket with observations (the fastest request took
+    at most that); max is the upper bound of the highest non-empty bucket (the slowest took
+    at most that). Requests slower than the last finite bucket are reported as that bound.
+    """
+    bounds = sorted(buckets)
+    finite = [le for le in bounds if not math.isinf(le)]
+    nonempty, previous = [], 0.0
+    for le in bounds:
+        if buckets[le] - previous > 1e-9:
+            nonempty.append(finite[-1] if math.isinf(le) and finite else le)
+        previous = max(previous, buckets[le])
+    if not nonempty:
+        return None, None
+    return _ms(nonempty[0]), _ms(nonempty[-1])
+
+
+def build_summary(result: list[dict], time_window: str) -> dict:
+    """The summary body from Prometheus' result vector; no traffic -> zeros and null latency."""
+    scalars: dict[str, float | None] = {}
+    buckets: dict[float, float] = {}
+    for series in result:
+        name = series["metric"]["__name__"]
+        value = _number(series["value"][1])
+        if name == BUCKETS:
+            buckets[float(series["metric"]["le"])] = value or 0.0
+        else:
+            scalars[name] = value
+    total = scalars.get(TOTAL) or 0.0
+    ratio = scalars.get(ERROR_RATIO)
+    low, high = latency_bounds_ms(buckets) if total > 0 else (None, None)
+    latency = {"min": low, "max": high}
+    latency.update(
+        {key: _ms(scalars.get(name)) if total > 0 else None for key, name in QUANTILES.items()}
+    )
+    return {
+        "total_requests": round(total),
+        "total_errors": round(scalars.get(ERRORS) or 0.0),
+        "client_errors": round(scalars.get(CLIENT_ERRORS) or 0.0),
+        "error_rate_percent": round(ratio * 100, 2) if ratio is not None and total > 0 else 0.0,
+        "active_users": round(scalars.get(ACTIVE_USERS) or 0.0),
+        "latency": latency,
+        "time_window": time_window,
+    }
+
+
+def metrics_summary() -> dict:
+    """The cached summary; raises PrometheusUnavailable (never cached)."""
+    summary = cache.get(CACHE_KEY)
+    if summary is None:
+        result = query_prometheus(settings.PROMETHEUS_URL)
+        summary = build_summary(result, settings.SUMMARY_WINDOW_LABEL)
+        cache.set(CACHE_KEY, summary, CACHE_SECONDS)
+    return summary

@@ -1,0 +1,58 @@
+"""Input and output shapes of a task. The output serializer is the REST contract."""
+
+from rest_framework import serializers
+
+from tasks.dates import DATE_OR_DATETIME_INVALID, parse_moment
+from tasks.models import Priority, Status, Task
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """Accepts `2025-10-15` (midnight UTC) or an ISO 8601 datetime; renders a datetime."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            raise serializers.ValidationError(DATE_OR_DATETIME_INVALID)
+        try:
+            return parse_moment(value.strip()).at
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class TaskInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=255)
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    status = serializers.ChoiceField(choices=Status.choices, required=False, default=Status.TODO)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, default=Priority.MEDIUM
+    )
+    due_date = DateOrDateTimeField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A date (2025-10-15, midnight UTC) or an ISO 8601 datetime.",
+    )
+
+
+class TaskOutputSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due_date",
+            "owner",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TaskStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_priority = serializers.DictField(child=serializers.IntegerField())

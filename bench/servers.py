@@ -1,0 +1,115 @@
+"""Real servers for the benchmarks: the API and the alert bridge under gunicorn.
+
+Each runs exactly as the Procfile starts it (`gunicorn -c gunicorn.conf.py ...` in its own
+folder) on a free port, with its files in the benchmark's temp dir, through the tests'
+ServerProcess (waits until ready, always stopped, log tail on failure).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import API_DIR, BRIDGE_DIR, REPO
+from tests.e2e.stack import LEAKY
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+# Throttling stays on the request path (one Redis round trip) but never refuses a benchmark.
+UNTHROTTLED = "100000000/min"
+
+
+@dataclass
+class Server:
+    url: str
+    process: ServerProcess
+
+
+def base_env() -> dict[str, str]:
+    """This environment minus what belongs to the caller (its Redis, DB, metrics dir)."""
+    env = {k: v for k, v in os.environ.items() if k not in LEAKY}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def api_env(*, sqlite_path: Path, redis_url: str, metrics: str = "ours") -> dict[str, str]:
+    return {
+        **base_env(),
+        "DJANGO_SETTINGS_MODULE": "bench.django_settings",
+        "BENCH_METRICS": metrics,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(API_DIR)]),
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "SQLITE_PATH": str(sqlite_path),
+        "REDIS_URL": redis_url,
+        "THROTTLE_USER_RATE": UNTHROTTLED,
+        "THROTTLE_ANON_RATE": UNTHROTTLED,
+    }
+
+
+def seed_database(tmp: Path, redis_url: str) -> tuple[Path, str]:
+    """A migrated SQLite database with the bench user and its tasks; (path, token)."""
+    path = tmp / "seed.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.seed"],
+        env=api_env(sqlite_path=path, redis_url=redis_url),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.seed failed:\n{done.stderr[-2000:]}")
+    return path, done.stdout.strip().splitlines()[-1]
+
+
+def api_server(
+    tmp: Path,
+    name: str,
+    *,
+    database: Path,
+    redis_url: str,
+    metrics: str = "ours",
+    workers: int = 2,
+) -> Server:
+    """The API on its own copy of `database`, with its own multiprocess metrics folder."""
+    folder = tmp / name
+    folder.mkdir()
+    sqlite_path = folder / "db.sqlite3"
+    shutil.copyfile(database, sqlite_path)
+    port = free_port()
+    env = {
+        **api_env(sqlite_path=sqlite_path, redis_url=redis_url, metrics=metrics),
+        "API_PORT": str(port),
+        "GUNICORN_WORKERS": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder / "multiproc"),
+    }
+    url = f"http://127.0.0.1:{port}"
+    argv = [GUNICORN, "-c", "gunicorn.conf.py", "taskmgr.wsgi"]
+    process = ServerProcess(
+        f"api-{name}", argv, log_dir=folder, env=env, cwd=API_DIR, ready_url=f"{url}/health"
+    )
+    return Server(url, process)
+
+
+def bridge_server(tmp: Path, *, redis_url: str, token: str) -> Server:
+    """The bridge's web app (2 workers, its gunicorn.conf.py); no Slack: history only."""
+    port = free_port()
+    env = {
+        **base_env(),
+        "ALERT_BRIDGE_TOKEN": token,
+        "REDIS_URL": redis_url,
+        "BRIDGE_PORT": str(port),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp / "bridge-multiproc"),
+    }
+    env.pop("SLACK_WEBHOOK_URL", None)
+    url = f"http://127.0.0.1:{port}"
+    argv = [GUNICORN, "-c", "gunicorn.conf.py", "bridge:create_app()"]
+    process = ServerProcess(
+        "bridge", argv, log_dir=tmp, env=env, cwd=BRIDGE_DIR, ready_url=f"{url}/health"
+    )
+    return Server(url, process)

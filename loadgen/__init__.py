@@ -1,0 +1,1 @@
+"""Traffic simulator for taskmgr: `python -m loadgen --help` (or `make simulate`)."""

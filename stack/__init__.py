@@ -1,0 +1,1 @@
+"""How the stack is configured and started: settings, timing profiles, rendering, bootstrap."""

@@ -1,0 +1,41 @@
+"""Where the stack's external binaries are, under their Debian names or upstream ones."""
+
+import shutil
+
+# binary → (names to look for, in order; the Debian package that provides it)
+BINARIES = {
+    "redis-server": (("redis-server",), "redis-server"),
+    "prometheus": (("prometheus",), "prometheus"),
+    "promtool": (("promtool",), "prometheus"),
+    # Debian renames the upstream `alertmanager` binary
+    "alertmanager": (("prometheus-alertmanager", "alertmanager"), "prometheus-alertmanager"),
+    "amtool": (("amtool",), "prometheus-alertmanager"),
+}
+
+
+class MissingBinary(LookupError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.package = BINARIES[name][1]
+        super().__init__(
+            f"{name} not found on PATH; install it with: apt-get install -y {self.package}"
+        )
+
+
+def find(name: str) -> str | None:
+    """Absolute path of `name` (a key of BINARIES), or None when it is not installed."""
+    candidates, _package = BINARIES[name]
+    return next(filter(None, map(shutil.which, candidates)), None)
+
+
+def require(name: str) -> str:
+    """Like find(), but MissingBinary (saying how to install it) instead of None."""
+    path = find(name)
+    if path is None:
+        raise MissingBinary(name)
+    return path
+
+
+def missing() -> list[MissingBinary]:
+    """Every binary the stack needs that is not installed, each knowing its package."""
+    return [MissingBinary(name) for name in BINARIES if find(name) is None]

@@ -1,0 +1,55 @@
+"""Timing profiles: how quickly the stack notices a problem, waits, and repeats itself.
+
+`production` keeps the 5-minute windows and `for` durations on-call expects; `fast` works in
+seconds so a demo or an end-to-end test sees an alert fire and resolve within a minute.
+Each timing can still be overridden by its environment variable (stack/settings.py).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    scrape_interval: str
+    evaluation_interval: str
+    rule_window: str  # the `[W]` of every recording rule
+    error_rate_for: str
+    latency_for: str
+    api_down_for: str
+    group_wait: str
+    critical_group_wait: str  # ApiDown should not wait as long as the symptoms do
+    group_interval: str
+    # Requests/s over the window below which HighErrorRate/HighLatency stay quiet: one failed
+    # request out of three is not an incident.
+    min_request_rate: float
+
+
+PROFILES = {
+    "production": Profile(
+        name="production",
+        scrape_interval="15s",
+        evaluation_interval="15s",
+        rule_window="5m",
+        error_rate_for="2m",
+        latency_for="5m",
+        api_down_for="1m",
+        group_wait="30s",
+        critical_group_wait="10s",
+        group_interval="5m",
+        min_request_rate=0.1,  # ≥ 30 requests per 5 minutes
+    ),
+    "fast": Profile(
+        name="fast",
+        scrape_interval="1s",
+        evaluation_interval="1s",
+        rule_window="15s",
+        error_rate_for="5s",
+        latency_for="5s",
+        api_down_for="5s",
+        group_wait="1s",
+        critical_group_wait="1s",
+        group_interval="5s",  # a resolved notice follows within seconds
+        min_request_rate=1.0,  # ≥ 15 requests per 15 seconds
+    ),
+}

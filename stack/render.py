@@ -1,0 +1,215 @@
+"""Settings + timing profile → the files Prometheus and Alertmanager run with.
+
+    python -m stack.render [--out DIR] [--profile production|fast] [--check]
+
+The templates are the committed files in prometheus/ and alertmanager/; `@@RULE_WINDOW@@` marks a
+placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unknown or
+leftover placeholder is an error, never an empty string. DIR (default `$STATE_DIR/config`)
+receives prometheus.yml, rules/*.yml, alertmanager.yml, bridge_token (0600) and stack.env;
+it is built in a temporary sibling directory and swapped in, so a failed render leaves the
+previous DIR untouched and never a half-written one. --check then runs `promtool check
+config` (which checks the rules too) and `amtool check-config` on the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from stack import binaries
+from stack.profiles import PROFILES
+from stack.settings import REPO, TOKEN_FILE, Settings, SettingsError, load
+
+PLACEHOLDER = re.compile(r"@@([A-Za-z0-9_]*)@@")
+TEMPLATES = {  # rendered path → template, relative to the repo
+    "prometheus.yml": Path("prometheus/prometheus.yml"),
+    "rules/recording.yml": Path("prometheus/rules/recording.yml"),
+    "rules/alerting.yml": Path("prometheus/rules/alerting.yml"),
+    "alertmanager.yml": Path("alertmanager/alertmanager.yml"),
+}
+STACK_ENV = "stack.env"  # also marks a directory as ours to replace
+# What the other processes need to know about the rendered rules (the API summary's window).
+STACK_ENV_NAMES = [
+    "TIMING_PROFILE",
+    "RULE_WINDOW",
+    "SUMMARY_WINDOW_LABEL",
+    "SCRAPE_INTERVAL",
+    "EVALUATION_INTERVAL",
+    "ERROR_RATE_THRESHOLD",
+    "LATENCY_P95_THRESHOLD",
+    "ALERT_COOLDOWN_SECONDS",
+    "PROMETHEUS_URL",
+    "GRAFANA_URL",
+]
+
+
+class RenderError(ValueError):
+    pass
+
+
+def template_values(settings: Settings) -> dict[str, str]:
+    """Every placeholder a template may use, as the text that replaces it."""
+    timing = settings.timing
+    return {
+        "TIMING_PROFILE": timing.name,
+        "API_HOST": settings.api_host,
+        "API_PORT": str(settings.api_port),
+        "BRIDGE_HOST": settings.bridge_host,
+        "BRIDGE_PORT": str(settings.bridge_port),
+        "OUTBOX_HOST": settings.outbox_host,
+        "OUTBOX_METRICS_PORT": str(settings.outbox_metrics_port),
+        "PROMETHEUS_HOST": settings.prometheus_host,
+        "PROMETHEUS_PORT": str(settings.prometheus_port),
+        "ALERTMANAGER_HOST": settings.alertmanager_host,
+        "ALERTMANAGER_PORT": str(settings.alertmanager_port),
+        "PROMETHEUS_URL": settings.prometheus_url,
+        "GRAFANA_URL": settings.grafana_url,
+        "RUNBOOK_BASE_URL": settings.runbook_base_url,
+        "SCRAPE_INTERVAL": timing.scrape_interval,
+        "EVALUATION_INTERVAL": timing.evaluation_interval,
+        "RULE_WINDOW": timing.rule_window,
+        "SUMMARY_WINDOW_LABEL": settings.window_label,
+        "ERROR_RATE_THRESHOLD": _number(settings.error_rate_threshold),
+        "LATENCY_P95_THRESHOLD": _number(settings.latency_p95_threshold),
+        "MIN_REQUEST_RATE": _number(timing.min_request_rate),
+        "ERROR_RATE_FOR": timing.error_rate_for,
+        "LATENCY_FOR": timing.latency_for,
+        "API_DOWN_FOR": timing.api_down_for,
+        "GROUP_WAIT": timing.group_wait,
+        "CRITICAL_GROUP_WAIT": timing.critical_group_wait,
+        "GROUP_INTERVAL": timing.group_interval,
+        "ALERT_COOLDOWN_SECONDS": str(settings.alert_cooldown_seconds),
+        "REPEAT_INTERVAL": f"{settings.alert_cooldown_seconds}s",
+    }
+
+
+def render_text(template: str, values: Mapping[str, str], *, source: str) -> str:
+    """Fill every placeholder in `template`; RenderError naming `source` if any is unknown."""
+    unknown = sorted({name for name in PLACEHOLDER.findall(template) if name not in values})
+    if unknown:
+        names = ", ".join(f"@@{name}@@" for name in unknown)
+        raise RenderError(f"{source}: unknown placeholder {names}")
+    text = PLACEHOLDER.sub(lambda match: values[match[1]], template)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "@@" in line:
+            raise RenderError(f"{source}:{number}: malformed placeholder left over: {line.strip()}")
+    return text
+
+
+def render(settings: Settings, out_dir: Path) -> Path:
+    """Render every template into `out_dir` (replacing a previous render) and return it."""
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and not _is_replaceable(out_dir):
+        raise RenderError(f"refusing to replace {out_dir}: it exists and is not a rendered config")
+    values = template_values(settings)
+    files = {
+        dest: render_text((REPO / src).read_text(), values, source=str(src))
+        for dest, src in TEMPLATES.items()
+    }
+    for dest, text in files.items():
+        _check_yaml(text, dest)
+    files[STACK_ENV] = _stack_env(values)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it 0700; Prometheus may run as another user
+        for dest, text in files.items():
+            (staging / dest).parent.mkdir(parents=True, exist_ok=True)
+            (staging / dest).write_text(text)
+        _write_secret(staging / TOKEN_FILE, settings.bridge_token)
+        _swap_in(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def check(out_dir: Path) -> bool:
+    """Run promtool and amtool on a render, echoing what they say; True if both accept it."""
+    commands = [
+        [binaries.require("promtool"), "check", "config", str(out_dir / "prometheus.yml")],
+        [binaries.require("amtool"), "check-config", str(out_dir / "alertmanager.yml")],
+    ]
+    accepted = True
+    for argv in commands:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        print(result.stdout + result.stderr, end="")
+        accepted = accepted and result.returncode == 0
+    return accepted
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m stack.render", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--out", type=Path, help="target directory (default: $STATE_DIR/config)")
+    parser.add_argument("--profile", choices=list(PROFILES), help="overrides TIMING_PROFILE")
+    parser.add_argument("--check", action="store_true", help="run promtool and amtool on it")
+    args = parser.parse_args(argv)
+    try:
+        settings = load(overrides={"TIMING_PROFILE": args.profile} if args.profile else None)
+        out_dir = render(settings, args.out or settings.state_dir / "config")
+        print(f"rendered {settings.timing.name} profile into {out_dir}")
+        return 0 if not args.check or check(out_dir) else 1
+    except (SettingsError, RenderError, binaries.MissingBinary) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _number(value: float) -> str:
+    """5.0 → "5", 0.1 → "0.1": exact (repr), and valid PromQL and prose alike."""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def _check_yaml(text: str, dest: str) -> None:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RenderError(f"{dest}: rendered file is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise RenderError(f"{dest}: rendered file is not a YAML mapping")
+
+
+def _stack_env(values: Mapping[str, str]) -> str:
+    lines = ["# Rendered by stack.render: what the stack's processes need to know about its rules."]
+    for name in STACK_ENV_NAMES:
+        value = values[name]
+        lines.append(f'{name}="{value}"' if re.search(r"\s", value) else f"{name}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    # created 0600 from the start, so the token is never readable by others, even briefly
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret)
+
+
+def _is_replaceable(path: Path) -> bool:
+    return path.is_dir() and (not any(path.iterdir()) or (path / STACK_ENV).is_file())
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Move the finished render into place; the old one is removed only after that."""
+    if not out_dir.exists():
+        staging.rename(out_dir)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-old-", dir=out_dir.parent))
+    out_dir.rename(old / "config")
+    staging.rename(out_dir)
+    shutil.rmtree(old)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tests of the Alertmanager configuration: amtool routing tests and a live Alertmanager."""

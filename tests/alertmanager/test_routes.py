@@ -1,0 +1,84 @@
+"""The rendered alertmanager.yml passes amtool, routes by severity as routes_test.yml says,
+and sends every alert to the bridge with its bearer token and the cooldown as repeat."""
+
+import stat
+import subprocess
+
+import pytest
+import yaml
+
+from stack import binaries
+from stack.render import REPO, render
+from tests.alertmanager.conftest import BRIDGE_TOKEN, stack_settings
+
+CASES = yaml.safe_load((REPO / "alertmanager" / "routes_test.yml").read_text())
+
+
+def amtool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [binaries.require("amtool"), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def route_test(config, labels: dict, receivers: list[str]) -> subprocess.CompletedProcess:
+    return amtool(
+        "config", "routes", "test", f"--config.file={config}",
+        f"--verify.receivers={','.join(receivers)}",
+        *(f"{name}={value}" for name, value in labels.items()),
+    )  # fmt: skip
+
+
+def test_config_passes_amtool_check(rendered):
+    result = amtool("check-config", str(rendered / "alertmanager.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_route(rendered, case):
+    result = route_test(rendered / "alertmanager.yml", case["labels"], case["receivers"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_route_test_fails_on_the_wrong_receiver(rendered):
+    labels = {"alertname": "ApiDown", "severity": "critical"}
+    assert route_test(rendered / "alertmanager.yml", labels, ["taskmgr-bridge"]).returncode != 0
+
+
+def test_every_receiver_is_the_bridge_webhook_with_bearer_auth(tmp_path):
+    out_dir = render(
+        stack_settings(tmp_path, BRIDGE_HOST="bridge", BRIDGE_PORT="18001"), tmp_path / "c"
+    )
+    config = yaml.safe_load((out_dir / "alertmanager.yml").read_text())
+    for receiver in config["receivers"]:
+        assert receiver["webhook_configs"] == [
+            {
+                "url": "http://bridge:18001/webhook",
+                "send_resolved": True,
+                "http_config": {
+                    "authorization": {"type": "Bearer", "credentials_file": "bridge_token"}
+                },
+            }
+        ], receiver["name"]
+    token_file = out_dir / "bridge_token"
+    assert token_file.read_text() == BRIDGE_TOKEN
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert BRIDGE_TOKEN not in (out_dir / "alertmanager.yml").read_text()
+
+
+def test_timings_come_from_the_profile_and_the_cooldown(tmp_path):
+    out_dir = render(
+        stack_settings(tmp_path, TIMING_PROFILE="fast", ALERT_COOLDOWN_SECONDS="90"), tmp_path / "c"
+    )
+    route = yaml.safe_load((out_dir / "alertmanager.yml").read_text())["route"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
+        "1s",
+        "5s",
+        "90s",
+    )
+    assert route["group_by"] == ["alertname", "alert_type"]
+
+
+def test_api_down_inhibits_the_symptoms(rendered):
+    [rule] = yaml.safe_load((rendered / "alertmanager.yml").read_text())["inhibit_rules"]
+    assert rule["source_matchers"] == ['alertname="ApiDown"']
+    assert rule["target_matchers"] == ['alertname=~"HighErrorRate|HighLatency"']

@@ -1,0 +1,95 @@
+"""alertstore.records: stable ids, derived fields, JSON that round-trips exactly."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from alertstore import records
+from tests.alertstore.events import T0, event
+
+
+def test_the_id_is_stable_across_spellings_of_the_same_instant():
+    spellings = [
+        datetime.fromisoformat("2025-10-15T12:00:00Z"),
+        datetime.fromisoformat("2025-10-15T12:00:00.000000000Z"),
+        datetime.fromisoformat("2025-10-15T14:00:00+02:00"),
+    ]
+
+    assert len({records.alert_id("fp", moment) for moment in spellings}) == 1
+    assert len(records.alert_id("fp", T0)) == 20
+
+
+def test_the_id_differs_by_fingerprint_and_start():
+    ids = {
+        records.alert_id("fp", T0),
+        records.alert_id("fp2", T0),
+        records.alert_id("fp", T0 + timedelta(microseconds=1)),
+    }
+    assert len(ids) == 3
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({"severity": "critical"}, "CRITICAL"),
+        ({"severity": "Info"}, "INFO"),
+        ({"severity": "page"}, "WARNING"),
+        ({}, "WARNING"),
+    ],
+)
+def test_severity(labels, expected):
+    assert records.severity_of(labels) == expected
+
+
+def test_alert_type_falls_back_to_the_alertname():
+    assert records.alert_type_of({"alertname": "HighErrorRate"}) == "high_error_rate"
+    assert records.alert_type_of({"alertname": "ApiDown", "alert_type": "api_down"}) == "api_down"
+
+
+def test_new_record_derives_message_and_values():
+    ev = records.AlertEvent(
+        status="firing",
+        labels={"alertname": "HighLatency", "severity": "loud"},
+        annotations={"description": "p95 is high", "value": "612.5", "threshold": "n/a"},
+        starts_at=T0,
+        ends_at=T0 + timedelta(minutes=5),  # Alertmanager's resolve timeout: still firing
+        fingerprint="fp",
+    )
+    record = records.new_record(ev, T0)
+
+    assert record["message"] == "p95 is high"
+    assert record["severity"] == "WARNING"
+    assert record["labels"]["severity"] == "loud"
+    assert record["metric_value"] == 612.5
+    assert record["threshold_value"] is None
+    assert record["ends_at"] is None
+    assert (
+        records.new_record(
+            records.AlertEvent("firing", {"alertname": "X"}, T0, "fp", {"value": "nan"}), T0
+        )["message"]
+        == "X"
+    )
+
+
+def test_resolved_without_end_time_ends_now():
+    later = T0 + timedelta(minutes=3)
+    assert records.new_record(event(status="resolved"), later)["ends_at"] == records.isoformat(
+        later
+    )
+
+
+def test_times_are_fixed_width_utc():
+    assert (
+        records.isoformat(datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2025-01-02T03:04:05.000Z"
+    )
+    east = timezone(timedelta(hours=2))
+    assert records.isoformat(datetime(2025, 1, 2, 5, 4, 5, 123456, tzinfo=east)) == (
+        "2025-01-02T03:04:05.123Z"
+    )
+
+
+def test_encode_decode_round_trip():
+    record = records.new_record(event(value="0.1"), T0)
+
+    assert records.decode(records.encode(record)) == record
+    assert '"metric_value":"0.1"' in records.encode(record)

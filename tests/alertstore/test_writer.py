@@ -1,0 +1,254 @@
+"""alertstore.writer against a real Redis: every idempotency rule, atomically."""
+
+import pytest
+
+from alertstore import layout, reader, writer
+from alertstore.records import alert_id
+from tests.alertstore.events import T0, event, minutes
+
+COOLDOWN = 300  # seconds; reminders come after 0.9 * COOLDOWN = 4.5 minutes
+
+
+def record(store, ev=None, *, at=T0, cooldown=COOLDOWN):
+    return writer.record_transition(store, ev or event(), now=at, cooldown_seconds=cooldown)
+
+
+def pending(store):
+    return [layout.text(e) for e in store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1)]
+
+
+def test_new_firing_stores_record_indexes_and_one_firing_message(store):
+    outcome = record(store)
+
+    aid = alert_id("fp-error", T0)
+    assert outcome == writer.Outcome(aid, "created", "firing")
+    stored = reader.get_alert(store, aid)
+    assert stored["status"] == "firing"
+    assert stored["notifications"] == [
+        {
+            "kind": "firing",
+            "state": "pending",
+            "attempts": 0,
+            "last_http_status": None,
+            "last_error": None,
+            "enqueued_at": "2025-10-15T12:00:00.000Z",
+            "sent_at": None,
+        }
+    ]
+    assert pending(store) == [layout.outbox_entry(aid, 0)]
+    for key in (
+        layout.INDEX_KEY,
+        layout.severity_index_key("ERROR"),
+        layout.alert_type_index_key("high_error_rate"),
+        layout.status_index_key("firing"),
+    ):
+        assert store.zscore(key, aid) == T0.timestamp(), key
+    assert store.ttl(layout.cooldown_key("fp-error")) == COOLDOWN
+    assert store.get(layout.SCHEMA_KEY) == layout.SCHEMA_VERSION.encode()
+
+
+def test_the_same_firing_again_is_a_duplicate(store):
+    record(store)
+    again = record(store, at=T0 + minutes(4))
+
+    assert again.transition == "duplicate" and again.enqueued is None
+    assert len(pending(store)) == 1
+    assert reader.get_alert(store, again.alert_id)["updated_at"] == "2025-10-15T12:00:00.000Z"
+
+
+def test_ha_duplicates_in_one_batch_store_one_record(store):
+    outcomes = writer.record_transitions(
+        store, [event(), event()], now=T0, cooldown_seconds=COOLDOWN
+    )
+
+    assert [o.transition for o in outcomes] == ["created", "duplicate"]
+    assert len(pending(store)) == 1
+    assert store.zcard(layout.INDEX_KEY) == 1
+
+
+def test_a_repeat_after_nine_tenths_of_the_cooldown_is_a_reminder(store):
+    record(store)
+    early = record(store, at=T0 + minutes(4.49))
+    reminder = record(store, at=T0 + minutes(4.5))
+    too_soon = record(store, at=T0 + minutes(8))
+    second = record(store, at=T0 + minutes(9))
+
+    assert early.transition == "duplicate"
+    assert reminder == writer.Outcome(reminder.alert_id, "updated", "reminder")
+    assert too_soon.transition == "duplicate"
+    assert second.enqueued == "reminder"
+    stored = reader.get_alert(store, reminder.alert_id)
+    assert stored["reminders"] == 2
+    assert [n["kind"] for n in stored["notifications"]] == ["firing", "reminder", "reminder"]
+    assert pending(store) == [layout.outbox_entry(reminder.alert_id, n) for n in range(3)]
+    assert stored["updated_at"] == "2025-10-15T12:09:00.000Z"
+
+
+def test_resolved_moves_the_record_and_queues_one_resolved_message(store):
+    record(store)
+    resolved = record(
+        store, event(status="resolved", ends_at=T0 + minutes(10)), at=T0 + minutes(11)
+    )
+
+    assert resolved.transition == "updated" and resolved.enqueued == "resolved"
+    stored = reader.get_alert(store, resolved.alert_id)
+    assert stored["status"] == "resolved"
+    assert stored["ends_at"] == "2025-10-15T12:10:00.000Z"
+    assert [n["kind"] for n in stored["notifications"]] == ["firing", "resolved"]
+    assert store.zscore(layout.status_index_key("firing"), resolved.alert_id) is None
+    assert store.zscore(layout.status_index_key("resolved"), resolved.alert_id) is not None
+    assert len(pending(store)) == 2
+
+
+def test_resolved_again_and_a_late_firing_are_duplicates(store):
+    record(store)
+    record(store, event(status="resolved", ends_at=T0 + minutes(10)), at=T0 + minutes(11))
+
+    assert record(store, event(status="resolved"), at=T0 + minutes(12)).transition == "duplicate"
+    assert record(store, at=T0 + minutes(30)).transition == "duplicate"
+    assert len(pending(store)) == 2
+
+
+def test_resolved_for_an_unknown_alert_creates_it_resolved(store):
+    outcome = record(store, event(status="resolved", ends_at=T0 + minutes(3)), at=T0 + minutes(4))
+
+    assert outcome.transition == "created" and outcome.enqueued == "resolved"
+    stored = reader.get_alert(store, outcome.alert_id)
+    assert stored["status"] == "resolved"
+    assert stored["ends_at"] == "2025-10-15T12:03:00.000Z"
+    assert store.zscore(layout.status_index_key("resolved"), outcome.alert_id) is not None
+    assert not store.exists(layout.cooldown_key("fp-error"))
+
+
+def test_a_refire_within_the_cooldown_is_stored_without_a_message(store):
+    record(store)
+    record(store, event(status="resolved", ends_at=T0 + minutes(1)), at=T0 + minutes(1))
+    refire = record(store, event(starts_at=T0 + minutes(2)), at=T0 + minutes(2))
+    resolved = record(
+        store, event(status="resolved", starts_at=T0 + minutes(2)), at=T0 + minutes(3)
+    )
+
+    assert refire == writer.Outcome(refire.alert_id, "created", None)
+    assert resolved.enqueued is None
+    stored = reader.get_alert(store, refire.alert_id)
+    assert stored["suppressed_by"] == "cooldown"
+    assert [(n["kind"], n["state"], n["enqueued_at"]) for n in stored["notifications"]] == [
+        ("firing", "skipped", None),
+        ("resolved", "skipped", None),
+    ]
+    assert len(pending(store)) == 2  # the first alert's firing and resolved only
+
+
+def test_a_suppressed_alert_still_firing_gets_a_reminder_and_then_a_resolved(store):
+    record(store)
+    later = event(starts_at=T0 + minutes(1))
+    record(store, later, at=T0 + minutes(1))  # suppressed by the cooldown
+
+    reminder = record(store, later, at=T0 + minutes(5.5))
+    resolved = record(
+        store, event(status="resolved", starts_at=T0 + minutes(1)), at=T0 + minutes(6)
+    )
+
+    assert reminder.enqueued == "reminder"
+    assert resolved.enqueued == "resolved"
+
+
+def test_a_refire_after_the_cooldown_key_expired_sends_again(store):
+    record(store)
+    store.delete(layout.cooldown_key("fp-error"))  # what EX does after COOLDOWN seconds
+
+    refire = record(store, event(starts_at=T0 + minutes(6)), at=T0 + minutes(6))
+
+    assert refire.enqueued == "firing"
+    assert reader.get_alert(store, refire.alert_id)["suppressed_by"] is None
+
+
+def test_other_fingerprints_are_not_suppressed(store):
+    record(store)
+    other = record(store, event(fingerprint="fp-latency", alertname="HighLatency"))
+
+    assert other.enqueued == "firing"
+
+
+def test_measured_values_survive_updates_exactly(store):
+    ev = event(value="5.263157894736842")
+    record(store, ev)
+    record(store, ev, at=T0 + minutes(5))  # reminder: the script re-encodes the record
+
+    assert reader.get_alert(store, alert_id("fp-error", T0))["metric_value"] == 5.263157894736842
+
+
+def test_a_foreign_schema_version_refuses_the_write(store):
+    store.set(layout.SCHEMA_KEY, "0")
+
+    with pytest.raises(layout.SchemaMismatch, match="schema is 0"):
+        record(store)
+    assert store.keys("*") == [layout.SCHEMA_KEY.encode()]
+
+
+def test_cooldown_must_be_positive(store):
+    with pytest.raises(ValueError, match="cooldown"):
+        record(store, cooldown=0)
+
+
+def test_mark_notification_records_attempts_and_acks_atomically(store):
+    aid = record(store).alert_id
+    entry = layout.outbox_entry(aid, 0)
+    store.rpush(layout.OUTBOX_PROCESSING_KEY, entry)
+    later = T0 + minutes(1)
+
+    retry = writer.mark_notification(store, aid, 0, "pending", 503, "HTTP 503", later)
+    sent = writer.mark_notification(store, aid, 0, "sent", 200, None, later, ack=entry)
+
+    assert (retry, sent) == ("pending", "sent")
+    stored = reader.get_alert(store, aid)
+    assert stored["sent_to_slack"] is True
+    assert stored["notifications"][0] == {
+        "kind": "firing",
+        "state": "sent",
+        "attempts": 2,
+        "last_http_status": 200,
+        "last_error": None,
+        "enqueued_at": "2025-10-15T12:00:00.000Z",
+        "sent_at": "2025-10-15T12:01:00.000Z",
+    }
+    assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
+
+
+def test_a_final_state_is_never_overwritten(store):
+    aid = record(store).alert_id
+    writer.mark_notification(store, aid, 0, "sent", 200, None, T0)
+
+    again = writer.mark_notification(store, aid, 0, "failed", 400, "HTTP 400", T0 + minutes(1))
+
+    assert again == "sent"
+    assert reader.get_alert(store, aid)["notifications"][0]["attempts"] == 1
+
+
+def test_skipped_is_not_an_attempt_and_not_sent(store):
+    aid = record(store).alert_id
+
+    writer.mark_notification(store, aid, 0, "skipped", None, None, T0)
+
+    stored = reader.get_alert(store, aid)
+    assert stored["notifications"][0]["state"] == "skipped"
+    assert stored["notifications"][0]["attempts"] == 0
+    assert stored["sent_to_slack"] is False
+
+
+def test_marking_a_missing_record_still_acks(store):
+    store.rpush(layout.OUTBOX_PROCESSING_KEY, "gone:0")
+
+    assert writer.mark_notification(store, "gone", 0, "sent", 200, None, T0, ack="gone:0") == (
+        "missing"
+    )
+    assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
+
+
+def test_unknown_states_and_notifications_are_refused(store):
+    aid = record(store).alert_id
+
+    with pytest.raises(ValueError, match="unknown notification state"):
+        writer.mark_notification(store, aid, 0, "delivered", None, None, T0)
+    with pytest.raises(Exception, match="no notification 5"):
+        writer.mark_notification(store, aid, 5, "sent", 200, None, T0)

@@ -1,0 +1,49 @@
+"""metrics/active_users.py: distinct ids over the window, Redis failures never fail a scrape."""
+
+import time
+
+from django.test import override_settings
+
+from metrics.active_users import KEY, WINDOW_SECONDS, ActiveUsersRecorder, count_active_users
+from metrics.exposition import render_metrics
+from tests.support.ports import free_port
+
+
+def test_count_drops_ids_older_than_the_window(active_users):
+    now = time.time()
+    active_users.zadd(KEY, {"1": now - WINDOW_SECONDS - 1, "2": now - WINDOW_SECONDS + 5, "3": now})
+
+    assert count_active_users(now) == 2
+    assert active_users.zrange(KEY, 0, -1) == [b"2", b"3"]
+
+
+def test_the_scrape_reports_the_distinct_count(client, active_users):
+    active_users.zadd(KEY, {"7": time.time(), "8": time.time()})
+
+    body = client.get("/metrics").content.decode()
+
+    assert "\ntaskmgr_active_users 2.0\n" in body
+
+
+def test_redis_down_omits_the_sample_but_not_the_scrape(client, caplog):
+    with override_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"):
+        response = client.get("/metrics")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "taskmgr_http_requests_total" in body
+    assert "\ntaskmgr_active_users " not in body
+    assert "active users: omitted from this scrape" in caplog.text
+
+
+def test_a_failed_flush_keeps_the_ids_for_the_next_one(active_users):
+    recorder = ActiveUsersRecorder(interval=3600)
+    recorder.record(42)
+    with override_settings(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"):
+        recorder.flush()
+    assert active_users.zcard(KEY) == 0
+
+    recorder.flush()
+
+    assert active_users.zrange(KEY, 0, -1) == [b"42"]
+    assert render_metrics()  # the collector still works after the failure

@@ -1,0 +1,101 @@
+"""/metrics under real gunicorn: one consistent sum over workers, dead workers folded."""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from metrics.active_users import FLUSH_SECONDS
+from tests.api.metrics.conftest import poll
+
+HEALTH = {"method": "GET", "route": "health", "status": "200"}
+HEALTH_TOTAL = ("taskmgr_http_requests_total", tuple(sorted(HEALTH.items())))
+
+
+def key(name: str, **labels: str) -> tuple:
+    return (name, tuple(sorted(labels.items())))
+
+
+def hit(url: str, n: int, headers=None) -> None:
+    """n requests from 8 threads with fresh connections, so every worker gets some."""
+
+    def one(_):
+        assert requests.get(url, headers=headers, timeout=10).status_code == 200
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(n)))
+
+
+def pids_with_files(folder) -> set[int]:
+    stems = (p.name.removesuffix(".db").rsplit("_", 1)[-1] for p in folder.glob("*.db"))
+    return {int(stem) for stem in stems if stem.isdigit()}
+
+
+def test_four_workers_report_one_sum(api_server):
+    api = api_server(workers=4)
+    before = api.metrics()  # the readiness check already hit /health
+
+    hit(f"{api.url}/health", 200)
+    scraped = api.metrics()
+
+    for name in ("taskmgr_http_requests_total", "taskmgr_http_request_duration_seconds_count"):
+        assert scraped[key(name, **HEALTH)] - before[key(name, **HEALTH)] == 200
+    assert len(pids_with_files(api.multiproc_dir) & api.worker_pids()) >= 2, "load not spread"
+    # Every sample is labelled by template: no pid, no id.
+    assert not any("pid" in dict(labels) for _, labels in scraped)
+
+
+def test_a_killed_worker_keeps_its_counts_and_leaves_no_files(api_server):
+    api = api_server(workers=2)
+    before = api.metrics()[HEALTH_TOTAL]
+    hit(f"{api.url}/health", 60)
+    victim = max(pids_with_files(api.multiproc_dir) & api.worker_pids())
+
+    os.kill(victim, signal.SIGKILL)
+    poll(lambda: victim not in api.worker_pids() and len(api.worker_pids()) == 2)
+    hit(f"{api.url}/health", 40)
+    scraped = api.metrics()
+
+    assert scraped[HEALTH_TOTAL] - before == 100
+    assert victim not in pids_with_files(api.multiproc_dir)
+    assert (api.multiproc_dir / "counter_archive.db").exists()
+
+
+def test_recycled_workers_do_not_grow_the_folder(api_server):
+    api = api_server(workers=2, args=["--max-requests", "10"])
+    before = api.metrics()[HEALTH_TOTAL]
+
+    for _ in range(3):
+        hit(f"{api.url}/health", 50)
+        scraped = api.metrics()
+    files = sorted(p.name for p in api.multiproc_dir.glob("*.db"))
+
+    assert scraped[HEALTH_TOTAL] - before == 150
+    # ~15 workers lived and died; what's left: live workers (and the master), one archive
+    # per type.
+    alive = api.worker_pids() | {api.process.proc.pid}
+    assert pids_with_files(api.multiproc_dir) <= alive, files
+    assert len(files) <= 3 * len(alive) + 2, files
+    assert (api.multiproc_dir / "counter_archive.db").exists()
+
+
+def test_a_user_seen_by_every_worker_counts_once(api_server):
+    api = api_server(workers=4)
+    tokens = []
+    for name in ("alice", "bob"):
+        credentials = {"username": name, "email": f"{name}@x.example", "password": "Sturdy-pass-42"}
+        registered = requests.post(f"{api.url}/api/v1/auth/register/", json=credentials, timeout=10)
+        assert registered.status_code == 201, registered.text
+        tokens.append(registered.json()["token"])
+
+    hit(f"{api.url}/api/v1/tasks/", 40, headers={"Authorization": f"Token {tokens[0]}"})
+    hit(f"{api.url}/api/v1/tasks/", 1, headers={"Authorization": f"Token {tokens[1]}"})
+
+    def active_users():
+        return api.metrics().get(key("taskmgr_active_users"))
+
+    # The workers flush every FLUSH_SECONDS; give them several rounds.
+    assert poll(lambda: active_users() == 2, timeout=FLUSH_SECONDS * 10) is True, active_users()

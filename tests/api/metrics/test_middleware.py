@@ -1,0 +1,101 @@
+"""metrics/middleware.py: every request counted and timed under its route template."""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import resolve
+from rest_framework.authtoken.models import Token
+
+from metrics import instruments
+from metrics.active_users import KEY, RECORDER
+from metrics.exposition import render_metrics
+from metrics.middleware import MetricsMiddleware
+
+REQUESTS = "taskmgr_http_requests_total"
+DURATION_COUNT = "taskmgr_http_request_duration_seconds_count"
+IN_FLIGHT = "taskmgr_http_requests_in_flight"
+
+
+def test_a_request_is_counted_and_timed_under_its_route(client, registry_delta):
+    route = resolve("/health").route
+
+    response = client.get("/health")
+
+    labels = {"method": "GET", "route": route, "status": str(response.status_code)}
+    changes = registry_delta.changes()
+    assert registry_delta.delta(REQUESTS, **labels) == 1, changes
+    assert registry_delta.delta(DURATION_COUNT, **labels) == 1, changes
+    assert registry_delta.delta(IN_FLIGHT) == 0, changes
+
+
+def test_ids_never_become_labels(client, registry_delta):
+    task_id = str(uuid.uuid4())
+
+    response = client.get(f"/api/v1/tasks/{task_id}/")
+
+    template = resolve(f"/api/v1/tasks/{task_id}/").route
+    assert task_id not in template and template.startswith("api/v1/tasks/")
+    labels = {"method": "GET", "route": template, "status": str(response.status_code)}
+    assert registry_delta.delta(REQUESTS, **labels) == 1, registry_delta.changes()
+    assert task_id not in render_metrics().decode()
+
+
+def test_a_path_no_route_matches_is_labelled_unmatched(client, registry_delta):
+    missing = f"/no/such/thing/{uuid.uuid4()}"
+
+    response = client.get(missing)
+
+    assert response.status_code == 404
+    labels = {"method": "GET", "route": instruments.UNMATCHED_ROUTE, "status": "404"}
+    assert registry_delta.delta(REQUESTS, **labels) == 1, registry_delta.changes()
+    assert missing not in render_metrics().decode()
+
+
+def test_unknown_methods_are_clamped(client, registry_delta):
+    response = client.generic("BREW", "/health")
+
+    labels = {"method": instruments.OTHER_METHOD, "route": resolve("/health").route}
+    labels["status"] = str(response.status_code)
+    assert registry_delta.delta(REQUESTS, **labels) == 1, registry_delta.changes()
+
+
+def test_an_escaping_exception_counts_as_500_and_is_re_raised(registry_delta):
+    def explode(request):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        MetricsMiddleware(explode)(RequestFactory().post("/anything"))
+
+    labels = {"method": "POST", "route": instruments.UNMATCHED_ROUTE, "status": "500"}
+    changes = registry_delta.changes()
+    assert registry_delta.delta(REQUESTS, **labels) == 1, changes
+    assert registry_delta.delta(IN_FLIGHT) == 0, changes
+
+
+def test_in_flight_counts_the_request_while_it_runs(registry_delta):
+    seen = []
+
+    def view(request):
+        seen.append(registry_delta.delta(IN_FLIGHT))
+        return HttpResponse()
+
+    MetricsMiddleware(view)(RequestFactory().get("/"))
+
+    assert seen == [1]
+    assert registry_delta.delta(IN_FLIGHT) == 0
+
+
+@pytest.mark.django_db
+def test_token_authenticated_users_are_recorded_once_each(client, active_users):
+    users = [get_user_model().objects.create_user(f"user{n}", password="x") for n in range(2)]
+    tokens = [Token.objects.create(user=user).key for user in users]
+
+    for token in [*tokens, tokens[0], tokens[0]]:
+        client.get("/api/v1/alerts/", headers={"authorization": f"Token {token}"})
+    client.get("/api/v1/alerts/")  # anonymous: nobody to record
+    RECORDER.flush()
+
+    assert sorted(active_users.zrange(KEY, 0, -1)) == sorted(str(u.pk).encode() for u in users)

@@ -1,0 +1,175 @@
+"""metrics/summary.py: the summary from a real Prometheus, and a clear 503 without one."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+import requests
+from django.core.cache import cache
+from django.test import override_settings
+
+from metrics import summary
+from stack.render import render
+from stack.settings import load
+from tests.api.metrics.conftest import poll
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
+
+SUMMARY = "/api/v1/metrics/summary/"
+
+
+def series(name: str, value: str, **labels: str) -> dict:
+    """One element of a Prometheus instant-query result, as the HTTP API returns it."""
+    return {"metric": {"__name__": name, **labels}, "value": [1700000000.0, value]}
+
+
+def buckets(**counts: str) -> list[dict]:
+    return [series(summary.BUCKETS, v, le=le.replace("_", ".")) for le, v in counts.items()]
+
+
+def test_no_traffic_is_zeros_and_null_latency():
+    result = [series(summary.TOTAL, "0"), series(summary.ERROR_RATIO, "NaN")]
+
+    built = summary.build_summary(result, "5 minutes")
+
+    assert built == {
+        "total_requests": 0,
+        "total_errors": 0,
+        "client_errors": 0,
+        "error_rate_percent": 0.0,
+        "active_users": 0,
+        "latency": dict.fromkeys(["min", "max", "avg", "p50", "p95", "p99"]),
+        "time_window": "5 minutes",
+    }
+    assert summary.build_summary([], "5 minutes") == built
+
+
+def test_figures_are_read_from_the_recorded_series():
+    result = [
+        series(summary.TOTAL, "200.4"),
+        series(summary.ERRORS, "10"),
+        series(summary.CLIENT_ERRORS, "4"),
+        series(summary.ERROR_RATIO, "0.05"),
+        series(summary.ACTIVE_USERS, "3"),
+        series(summary.QUANTILES["avg"], "0.12345"),
+        series(summary.QUANTILES["p50"], "0.08"),
+        series(summary.QUANTILES["p95"], "0.45"),
+        series(summary.QUANTILES["p99"], "0.9"),
+        *buckets(**{"0_005": "0", "0_01": "0", "0_025": "20", "0_5": "150", "1": "200.4"}),
+        *buckets(**{"2_5": "200.4", "+Inf": "200.4"}),
+    ]
+
+    built = summary.build_summary(result, "15 seconds")
+
+    assert built["total_requests"] == 200
+    assert (built["total_errors"], built["client_errors"]) == (10, 4)
+    assert built["error_rate_percent"] == 5.0
+    assert built["active_users"] == 3
+    assert built["latency"] == {
+        "min": 25.0, "max": 1000.0, "avg": 123.5, "p50": 80.0, "p95": 450.0, "p99": 900.0
+    }  # fmt: skip
+    assert built["time_window"] == "15 seconds"
+
+
+def test_requests_beyond_the_last_bucket_report_its_bound_as_max():
+    assert summary.latency_bounds_ms({0.5: 1, 10.0: 1, math.inf: 3}) == (500.0, 10000.0)
+
+
+def scraped_health_series(prometheus_url: str) -> list[dict]:
+    query = 'taskmgr_http_requests_total{route="health"}'
+    answer = requests.get(f"{prometheus_url}/api/v1/query", params={"query": query}, timeout=5)
+    return answer.json()["data"]["result"]
+
+
+@pytest.fixture
+def no_cached_summary(redis_server):
+    cache.delete(summary.CACHE_KEY)
+
+
+def test_prometheus_unreachable_is_a_503_naming_it(client, no_cached_summary):
+    url = f"http://127.0.0.1:{free_port()}"
+    with override_settings(PROMETHEUS_URL=url):
+        response = client.get(SUMMARY)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["prometheus_url"] == url
+    assert body["detail"].startswith("Prometheus is unreachable")
+
+
+def test_a_non_prometheus_answer_is_a_503_too(client, live_server, no_cached_summary):
+    # Django's live server answers /api/v1/query with a JSON 404: not Prometheus.
+    with override_settings(PROMETHEUS_URL=live_server.url):
+        response = client.get(SUMMARY)
+
+    assert response.status_code == 503
+    assert "answered HTTP 404" in response.json()["detail"]
+
+
+def test_the_summary_from_a_real_prometheus(api_server, tmp_path):
+    prometheus_port = free_port()
+    prometheus_url = f"http://127.0.0.1:{prometheus_port}"
+    api_port = free_port()
+    stack = load(
+        {},
+        dotenv=None,
+        overrides={
+            "TIMING_PROFILE": "fast",
+            "STATE_DIR": str(tmp_path / "state"),
+            "ALERT_BRIDGE_TOKEN": "t" * 32,
+            "API_PORT": str(api_port),
+            "PROMETHEUS_PORT": str(prometheus_port),
+        },
+    )
+    config = render(stack, tmp_path / "config")
+    api = api_server(
+        workers=2,
+        port=api_port,
+        env={
+            "PROMETHEUS_URL": prometheus_url,
+            "SUMMARY_WINDOW_LABEL": stack.window_label,
+            "FAULT_INJECTION_ENABLED": "true",
+        },
+    )
+    argv = [
+        "prometheus",
+        f"--config.file={config / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{prometheus_port}",
+    ]
+    ready = f"{prometheus_url}/-/ready"
+    with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=ready, timeout=60):
+
+        def send(faults):
+            for fault in faults:
+                headers = {"X-Fault-Status": fault} if fault else {}
+                requests.get(f"{api.url}/health", headers=headers, timeout=10)
+
+        # increase() cannot count a series' first sample, so create each series and let
+        # Prometheus scrape it before the traffic the assertions count.
+        send([None, "503", "404"])
+        assert poll(lambda: len(scraped_health_series(prometheus_url)) == 3), "never scraped"
+        send([None] * 30 + ["503"] * 10 + ["404"] * 5)
+
+        deadline = time.monotonic() + 60
+        body = {}
+        while time.monotonic() < deadline:
+            response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
+            body = response.json()
+            if response.status_code == 200 and body["total_errors"] >= 10:
+                break
+            time.sleep(1)
+
+    # increase() extrapolates to the window's edges, so counts are close, not exact.
+    assert body["total_errors"] >= 10, body
+    assert body["client_errors"] >= 5, body
+    assert body["total_requests"] >= 45, body
+    assert 0 < body["error_rate_percent"] < 100, body
+    latency = body["latency"]
+    assert None not in latency.values(), body
+    # min/max are bucket bounds, quantiles interpolate inside buckets: only these orders hold.
+    assert latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], body
+    assert latency["min"] <= latency["max"], body
+    assert body["time_window"] == stack.window_label

@@ -1,0 +1,75 @@
+"""OpenAPI schema by ?format= and by Accept; Swagger UI and ReDoc with local assets only."""
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+SCHEMA = "/api/v1/schema/"
+
+
+def _paths(document: dict) -> set[str]:
+    return set(document["paths"])
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "content_type", "load"),
+    [
+        ("?format=json", None, "application/vnd.oai.openapi+json", json.loads),
+        ("?format=yaml", None, "application/vnd.oai.openapi", yaml.safe_load),
+        ("", "application/vnd.oai.openapi+json", "application/vnd.oai.openapi+json", json.loads),
+        ("", "application/vnd.oai.openapi", "application/vnd.oai.openapi", yaml.safe_load),
+    ],
+)
+def test_schema_formats(api_client, query, accept, content_type, load):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    response = api_client.get(SCHEMA + query, **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+    document = load(response.content.decode())
+    assert document["openapi"].startswith("3.")
+    assert {
+        "/api/v1/auth/register/",
+        "/api/v1/auth/token/",
+        "/api/v1/auth/logout/",
+        "/api/v1/tasks/",
+        "/api/v1/tasks/{id}/",
+        "/api/v1/tasks/{id}/mark_done/",
+        "/api/v1/tasks/stats/",
+        "/health",
+        "/status",
+    } <= _paths(document)
+
+
+def test_schema_documents_the_task_list_parameters(api_client):
+    document = api_client.get(SCHEMA + "?format=json").json()
+
+    names = {p["name"] for p in document["paths"]["/api/v1/tasks/"]["get"]["parameters"]}
+    assert {"status", "priority", "search", "ordering", "page", "page_size", "created_after",
+            "created_before", "due_date", "due_after", "due_before"} <= names  # fmt: skip
+
+
+def _asset_urls(html: str) -> list[str]:
+    return re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', html)
+
+
+@pytest.mark.parametrize("page", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_docs_pages_load_every_asset_from_the_app_itself(api_client, page):
+    response = api_client.get(page)
+    assert response.status_code == 200
+    html = response.content.decode()
+
+    assets = _asset_urls(html)
+
+    assert assets, html
+    for url in assets:
+        parts = urlsplit(url)
+        assert not parts.scheme and not parts.netloc, f"{page} loads {url} from elsewhere"
+        asset = api_client.get(url)
+        assert asset.status_code == 200, url
+        b"".join(asset.streaming_content) if asset.streaming else asset.content
+    assert "googleapis" not in html and "cdn." not in html

@@ -1,0 +1,62 @@
+"""Fixtures every part of the suite shares. Area-specific ones live in tests/<area>/conftest.py."""
+
+import pytest
+
+from tests.e2e.stack import Stack
+from tests.e2e.traffic import Traffic
+from tests.fakes.fixtures import fake_slack  # noqa: F401 - a fixture for the whole suite
+from tests.fakes.slack import FakeSlack
+from tests.support.redis_plugin import session_redis
+
+
+@pytest.fixture
+def redis_server():
+    """The session's private Redis, emptied before each test that asks for it."""
+    server = session_redis()
+    server.client().flushall()
+    return server
+
+
+@pytest.fixture
+def stack_factory(tmp_path):
+    """Start the whole stack (fast profile) with env overrides; stopped after the test."""
+    started = []
+    with FakeSlack() as slack:
+
+        def start(**overrides):
+            stack = Stack(tmp_path / f"stack{len(started)}", slack, **overrides)
+            started.append(stack)
+            return stack.start()
+
+        try:
+            yield start
+        finally:
+            for stack in started:
+                stack.stop()
+
+
+class LiveStack:
+    """The whole stack plus a way to give every dashboard panel something to show."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.prometheus_url = stack.prometheus_url
+
+    def generate_traffic(self) -> None:
+        """Authenticated requests (active users), errors and slow ones (alerts, deliveries)."""
+        import requests
+
+        headers = self.stack.staff_headers()
+        for _ in range(5):
+            requests.get(f"{self.stack.api_url}/api/v1/tasks/", headers=headers, timeout=5)
+        traffic = Traffic(f"{self.stack.api_url}/health", rate=20).start()
+        try:
+            traffic.set_headers({"X-Fault-Status": "503"})
+            self.stack.slack.wait_for(1, timeout=90)  # an alert went all the way to Slack
+        finally:
+            traffic.stop()
+
+
+@pytest.fixture
+def live_stack(stack_factory):
+    return LiveStack(stack_factory())

@@ -1,0 +1,182 @@
+"""The whole stack as `make run` starts it, on free ports in a temp dir, for end-to-end tests.
+
+The processes are the Procfile's own lines run through bash with the environment that
+`stack.prepare.prepare()` computes — the same two steps `make run` takes — so a test that
+passes here exercises what users run. Only Slack is a stand-in (tests/fakes/slack.py).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+import requests
+
+from stack.prepare import prepare
+from stack.procfile import read_procfile
+from stack.settings import REPO
+from tests.fakes.slack import FakeSlack
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
+
+PORT_NAMES = (
+    "API_PORT",
+    "BRIDGE_PORT",
+    "OUTBOX_METRICS_PORT",
+    "PROMETHEUS_PORT",
+    "ALERTMANAGER_PORT",
+    "REDIS_PORT",
+    "GRAFANA_PORT",
+)
+# What the test process has that must not leak into the stack (the suite's own Redis/DB).
+LEAKY = ("REDIS_URL", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR", "DJANGO_SETTINGS_MODULE")
+STAFF = {"username": "oncall", "password": "e2e-Staff-pass-42", "email": "oncall@example.com"}
+
+
+def _get_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class Stack:
+    """Start with `start()`, always `stop()` (the fixture does both)."""
+
+    def __init__(self, tmp: Path, slack: FakeSlack, **overrides: str) -> None:
+        self.tmp = tmp
+        self.slack = slack
+        self.ports = {name: free_port() for name in PORT_NAMES}
+        base = {k: v for k, v in os.environ.items() if k not in LEAKY}
+        base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
+        self.environ = {
+            **base,
+            **{name: str(port) for name, port in self.ports.items()},
+            "STATE_DIR": str(tmp / "state"),
+            "TIMING_PROFILE": "fast",
+            "ALERT_BRIDGE_TOKEN": secrets.token_urlsafe(24),
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "SLACK_WEBHOOK_URL": slack.url,
+            "FAULT_INJECTION_ENABLED": "true",
+            "GUNICORN_WORKERS": "4",
+            "DJANGO_SUPERUSER_USERNAME": STAFF["username"],
+            "DJANGO_SUPERUSER_PASSWORD": STAFF["password"],
+            "DJANGO_SUPERUSER_EMAIL": STAFF["email"],
+            **overrides,
+        }
+        self.env: dict[str, str] = {}
+        self.processes: dict[str, ServerProcess] = {}
+        self.api_url = f"http://127.0.0.1:{self.ports['API_PORT']}"
+        self.bridge_url = f"http://127.0.0.1:{self.ports['BRIDGE_PORT']}"
+        self.prometheus_url = f"http://127.0.0.1:{self.ports['PROMETHEUS_PORT']}"
+        self.alertmanager_url = f"http://127.0.0.1:{self.ports['ALERTMANAGER_PORT']}"
+        self._staff_token: str | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self, services: tuple[str, ...] = ()) -> Stack:
+        run_env = prepare(self.environ, dotenv=None)
+        self.env = {**self.environ, **run_env}
+        self._manage("migrate", "--noinput")
+        self._manage("ensure_superuser")
+        ready = {
+            "redis": self._redis_ready,
+            "api": lambda: _get_ok(f"{self.api_url}/health"),
+            "bridge": lambda: _get_ok(f"{self.bridge_url}/health"),
+            "outbox": lambda: _get_ok(f"http://127.0.0.1:{self.ports['OUTBOX_METRICS_PORT']}/"),
+            "alertmanager": lambda: _get_ok(f"{self.alertmanager_url}/-/ready"),
+            "prometheus": lambda: _get_ok(f"{self.prometheus_url}/-/ready"),
+        }
+        wanted = services or tuple(ready)
+        commands = read_procfile(REPO / "Procfile")
+        for name in wanted:
+            self.start_process(name, commands[name], ready[name])
+        return self
+
+    def start_process(self, name, command, ready) -> ServerProcess:
+        proc = ServerProcess(
+            name,
+            ["bash", "-c", command],
+            log_dir=self.tmp,
+            env=self.env,
+            cwd=REPO,
+            ready=ready,
+            timeout=60,
+        )
+        self.processes[name] = proc.start()
+        return proc
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.processes.values())):
+            proc.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n}\n{p.log_tail(30)}" for n, p in self.processes.items())
+
+    def _manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO / "api",
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+    def _redis_ready(self) -> bool:
+        try:
+            return self.redis().ping()
+        except redis.RedisError:
+            return False
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=1)
+
+    # --- talking to it ---------------------------------------------------------------------
+
+    def staff_headers(self) -> dict[str, str]:
+        if self._staff_token is None:
+            body = {"username": STAFF["username"], "password": STAFF["password"]}
+            resp = requests.post(f"{self.api_url}/api/v1/auth/token/", json=body, timeout=5)
+            resp.raise_for_status()
+            self._staff_token = resp.json()["token"]
+        return {"Authorization": f"Token {self._staff_token}"}
+
+    def alerts(self, **params) -> list[dict]:
+        resp = requests.get(
+            f"{self.api_url}/api/v1/alerts/",
+            params=params,
+            headers=self.staff_headers(),
+            timeout=5,
+        )
+        resp.raise_for_status()
+        return resp.json()["results"]
+
+    def prometheus_alerts(self, alertname: str) -> list[dict]:
+        """Alerts Prometheus holds right now (pending or firing) with that name."""
+        resp = requests.get(f"{self.prometheus_url}/api/v1/alerts", timeout=5)
+        resp.raise_for_status()
+        return [a for a in resp.json()["data"]["alerts"] if a["labels"]["alertname"] == alertname]
+
+    def query(self, promql: str) -> list[dict]:
+        resp = requests.get(
+            f"{self.prometheus_url}/api/v1/query", params={"query": promql}, timeout=5
+        )
+        resp.raise_for_status()
+        return resp.json()["data"]["result"]
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.5, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -1,0 +1,95 @@
+"""request → metric → rule → Alertmanager → bridge → Redis → API, and Slack, with real processes.
+
+Fast timing profile; the cooldown is set longer than the test so "inside the cooldown" holds.
+Deadlines are generous: these tests prove behaviour, bench/time_to_alert.py measures speed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.stack import wait_until
+from tests.e2e.traffic import Traffic
+
+pytestmark = pytest.mark.e2e
+
+COOLDOWN = 900
+DEADLINE = 90  # seconds for any one step; the fast profile needs ~10 s to fire, ~25 s to resolve
+
+
+def _messages(stack, alertname: str, word: str) -> list[dict]:
+    return [m for m in stack.slack.received if alertname in m["text"] and word in m["text"]]
+
+
+def _record(stack, alertname: str, **filters):
+    records = [r for r in stack.alerts(**filters) if r["alertname"] == alertname]
+    return records[0] if records else None
+
+
+@pytest.mark.parametrize(
+    ("alertname", "fault", "threshold", "rate"),
+    [
+        ("HighErrorRate", {"X-Fault-Status": "503"}, 5.0, 20.0),
+        ("HighLatency", {"X-Fault-Delay-Ms": "800"}, 500.0, 4.0),
+    ],
+)
+def test_alert_fires_once_resolves_and_respects_the_cooldown(
+    stack_factory, alertname, fault, threshold, rate
+):
+    stack = stack_factory(ALERT_COOLDOWN_SECONDS=str(COOLDOWN))
+    traffic = Traffic(f"{stack.api_url}/health", rate=rate).start()
+    try:
+        time.sleep(3)  # a healthy baseline first
+        traffic.set_headers(fault)
+
+        # fires: exactly one Slack message, and the record carries value and threshold
+        wait_until(
+            lambda: _messages(stack, alertname, "FIRING"),
+            timeout=DEADLINE,
+            what=f"{alertname} firing message\n{stack.logs()}",
+        )
+        record = wait_until(
+            lambda: _record(stack, alertname, status="firing"),
+            timeout=DEADLINE,
+            what=f"{alertname} in /api/v1/alerts/",
+        )
+        assert record["threshold_value"] == threshold
+        assert record["metric_value"] > threshold
+        assert record["severity"] in ("ERROR", "WARNING")
+
+        # resolves when the fault stops: one resolved message, the record turns resolved
+        traffic.set_headers({})
+        wait_until(
+            lambda: _messages(stack, alertname, "RESOLVED"),
+            timeout=DEADLINE,
+            what=f"{alertname} resolved message",
+        )
+        resolved = wait_until(
+            lambda: _record(stack, alertname, status="resolved"),
+            timeout=DEADLINE,
+            what="the record to turn resolved",
+        )
+        assert resolved["id"] == record["id"]
+        assert resolved["ends_at"] is not None
+
+        # a second burst inside the cooldown fires in Prometheus but sends no firing message
+        traffic.set_headers(fault)
+        wait_until(
+            lambda: any(a["state"] == "firing" for a in stack.prometheus_alerts(alertname)),
+            timeout=DEADLINE,
+            what=f"{alertname} firing again in Prometheus",
+        )
+        second = wait_until(
+            lambda: [r for r in stack.alerts(status="firing") if r["alertname"] == alertname],
+            timeout=DEADLINE,
+            what="the second firing to reach the history",
+        )
+        time.sleep(5)  # room for a wrong message to arrive
+        assert len(_messages(stack, alertname, "FIRING")) == 1, stack.slack.received
+        assert second[0]["id"] != record["id"]
+        assert second[0]["suppressed_by"] == "cooldown"
+    finally:
+        traffic.stop()
+    assert len(_messages(stack, alertname, "RESOLVED")) == 1

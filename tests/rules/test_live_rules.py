@@ -1,0 +1,105 @@
+"""A real Prometheus, run on the rendered fast profile, loads the rules, evaluates them
+against a scraped counter and fires HighErrorRate."""
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from stack import binaries
+from stack.render import render
+from tests.rules.conftest import stack_settings
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
+
+
+class FailingApi(BaseHTTPRequestHandler):
+    """/metrics of an API answering 20 requests/s, half of them 5xx (hand-written counters)."""
+
+    started = time.monotonic()
+
+    def do_GET(self):
+        served = int((time.monotonic() - self.started) * 20)
+        route = 'method="GET",route="api/v1/tasks/"'
+        body = (
+            "# TYPE taskmgr_http_requests_total counter\n"
+            f'taskmgr_http_requests_total{{{route},status="200"}} {served // 2}\n'
+            f'taskmgr_http_requests_total{{{route},status="500"}} {served - served // 2}\n'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def failing_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FailingApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def query(url: str, promql: str) -> list:
+    response = requests.get(f"{url}/api/v1/query", params={"query": promql}, timeout=5)
+    response.raise_for_status()
+    return response.json()["data"]["result"]
+
+
+def wait_for(predicate, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, failing_api):
+    port = free_port()
+    settings = stack_settings(
+        tmp_path,
+        TIMING_PROFILE="fast",
+        API_PORT=str(failing_api),
+        PROMETHEUS_PORT=str(port),
+        # nothing listens there: those scrapes fail, which the rules must not mind
+        ALERTMANAGER_PORT=str(free_port()),
+        BRIDGE_PORT=str(free_port()),
+        OUTBOX_METRICS_PORT=str(free_port()),
+    )
+    config = render(settings, tmp_path / "config")
+    url = f"http://127.0.0.1:{port}"
+    argv = [
+        binaries.require("prometheus"),
+        f"--config.file={config / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"):
+        firing = wait_for(
+            lambda: query(url, 'ALERTS{alertname="HighErrorRate",alertstate="firing"}'),
+            "HighErrorRate to fire",
+        )
+        assert firing[0]["metric"]["severity"] == "error"
+        ratio = float(query(url, "taskmgr:http_errors_per_requests:ratio")[0]["value"][1])
+        assert 0.4 < ratio < 0.6
+        groups = requests.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+        unhealthy = [
+            (r["name"], r.get("lastError"))
+            for g in groups
+            for r in g["rules"]
+            if r["health"] != "ok"
+        ]
+        assert unhealthy == []
+        assert query(url, 'ALERTS{alertname="ApiDown"}') == []

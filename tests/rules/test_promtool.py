@@ -1,0 +1,103 @@
+"""The rendered Prometheus config and rules pass promtool's checks and their unit tests,
+in every timing profile, and define every name docs/contracts.md promises."""
+
+import re
+import subprocess
+
+import yaml
+
+from stack import binaries
+from stack.render import REPO, render
+from tests.rules.conftest import render_rule_tests, stack_settings
+
+CONTRACTS = REPO / "docs" / "contracts.md"
+
+
+def promtool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [binaries.require("promtool"), *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
+
+
+def contract_table(heading: str) -> list[list[str]]:
+    """Rows (cells) of the first table under `## <heading>` in docs/contracts.md."""
+    section = CONTRACTS.read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def contract_records() -> set[str]:
+    """Record names in the contract table; `:p95` after a full name replaces its last part."""
+    names: set[str] = set()
+    for cells in contract_table("Recording rules"):
+        previous = ""
+        for name in re.findall(r"`([^`]+)`", cells[0]):
+            previous = previous.rsplit(":", 1)[0] + name if name.startswith(":") else name
+            names.add(previous)
+    return names
+
+
+def rules_in(path) -> list[dict]:
+    return [rule for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"]]
+
+
+def test_config_and_rules_pass_promtool_check(rendered):
+    assert_ok(promtool("check", "config", str(rendered / "prometheus.yml")))
+    assert_ok(promtool("check", "rules", *map(str, sorted((rendered / "rules").glob("*.yml")))))
+
+
+def test_recording_rule_unit_tests_pass(rendered):
+    assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "recording_test.yml")))
+
+
+def test_alerting_rule_unit_tests_pass(rendered):
+    assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "alerting_test.yml")))
+
+
+def test_unit_tests_fail_when_the_rules_disagree(tmp_path):
+    # rules rendered with a 20 % threshold, tests expecting 5 %: the 10 % incident must not pass
+    expected = stack_settings(tmp_path, TIMING_PROFILE="fast")
+    out_dir = render(
+        stack_settings(tmp_path, TIMING_PROFILE="fast", ERROR_RATE_THRESHOLD="20"), tmp_path / "c"
+    )
+    tests = render_rule_tests(expected, out_dir / "rules")
+    result = promtool("test", "rules", str(tests["alerting_test"]))
+    assert result.returncode != 0
+    assert "alertname: HighErrorRate" in result.stderr
+
+
+def test_every_contract_record_is_defined(rendered):
+    defined = {rule["record"] for rule in rules_in(rendered / "rules" / "recording.yml")}
+    promised = contract_records()
+    assert "taskmgr:http_request_duration_seconds:p99" in promised  # the shorthand was expanded
+    assert promised <= defined, f"missing records: {sorted(promised - defined)}"
+
+
+def test_every_contract_alert_is_defined_with_its_labels(rendered):
+    defined = {
+        rule["alert"]: rule["labels"] for rule in rules_in(rendered / "rules" / "alerting.yml")
+    }
+    promised = {
+        re.search(r"`(\w+)`", cells[0])[1]: dict(re.findall(r'`(\w+)="([^"]*)"`', cells[1]))
+        for cells in contract_table("Alerts")
+    }
+    assert set(promised) == {"HighErrorRate", "HighLatency", "ApiDown"}
+    for alert, labels in promised.items():
+        assert defined.get(alert) == labels, alert
+
+
+def test_prometheus_scrapes_every_contract_job(rendered):
+    config = yaml.safe_load((rendered / "prometheus.yml").read_text())
+    jobs = {job["job_name"] for job in config["scrape_configs"]}
+    assert jobs == {
+        "taskmgr-api",
+        "taskmgr-bridge",
+        "taskmgr-bridge-worker",
+        "alertmanager",
+        "prometheus",
+    }
+    assert config["rule_files"] == ["rules/recording.yml", "rules/alerting.yml"]

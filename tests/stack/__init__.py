@@ -1,0 +1,1 @@
+"""Tests of stack/: settings, profiles, rendering, bootstrap."""

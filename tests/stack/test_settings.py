@@ -1,0 +1,132 @@
+from dataclasses import replace
+
+import pytest
+
+from stack.profiles import PROFILES
+from stack.settings import REPO, SettingsError, load, parse_dotenv
+
+
+def test_defaults(make_settings):
+    settings = make_settings()
+    assert (settings.api_port, settings.bridge_port, settings.outbox_metrics_port) == (
+        8000,
+        8001,
+        8002,
+    )
+    assert (settings.prometheus_port, settings.alertmanager_port, settings.grafana_port) == (
+        9090,
+        9093,
+        3000,
+    )
+    assert settings.prometheus_url == "http://127.0.0.1:9090"
+    assert settings.redis_url == "redis://127.0.0.1:6380/0"
+    assert (settings.error_rate_threshold, settings.latency_p95_threshold) == (5.0, 500.0)
+    assert settings.alert_cooldown_seconds == 300
+    assert settings.timing == PROFILES["production"]
+    assert settings.window_label == "5 minutes"
+
+
+def test_fast_profile_and_its_window_label(make_settings):
+    settings = make_settings(TIMING_PROFILE="fast")
+    assert settings.timing == PROFILES["fast"]
+    assert settings.window_label == "15 seconds"
+
+
+def test_urls_follow_hosts_and_ports(make_settings):
+    settings = make_settings(
+        PROMETHEUS_HOST="prometheus", PROMETHEUS_PORT="9999", REDIS_PORT="7000"
+    )
+    assert settings.prometheus_url == "http://prometheus:9999"
+    assert settings.redis_url == "redis://127.0.0.1:7000/0"
+
+
+def test_timing_overrides(make_settings):
+    settings = make_settings(ALERT_FOR="30s", RULE_WINDOW="2m", GROUP_WAIT="5s")
+    expected = replace(
+        PROFILES["production"],
+        error_rate_for="30s", latency_for="30s", api_down_for="30s",
+        rule_window="2m", group_wait="5s", critical_group_wait="5s",
+    )  # fmt: skip
+    assert settings.timing == expected
+    assert settings.window_label == "2 minutes"
+
+
+def test_every_bad_variable_is_reported_at_once(make_settings):
+    with pytest.raises(SettingsError) as error:
+        make_settings(
+            API_PORT="eighty", ERROR_RATE_THRESHOLD="150", LATENCY_P95_THRESHOLD="0",
+            ALERT_COOLDOWN_SECONDS="0", TIMING_PROFILE="slow", API_HOST="bad host",
+            GRAFANA_URL="ftp://grafana", REDIS_URL="http://redis",
+        )  # fmt: skip
+    names = [problem.split("=")[0] for problem in error.value.problems]
+    assert names == [
+        "API_PORT", "API_HOST", "REDIS_URL", "GRAFANA_URL", "ERROR_RATE_THRESHOLD",
+        "LATENCY_P95_THRESHOLD", "ALERT_COOLDOWN_SECONDS", "TIMING_PROFILE",
+    ]  # fmt: skip
+    assert "ERROR_RATE_THRESHOLD='150': must be a percentage" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SCRAPE_INTERVAL", "15", "not a Prometheus duration"),
+        ("EVALUATION_INTERVAL", "0", "must be longer than 0"),
+        ("RULE_WINDOW", "20s", "must span at least two scrapes"),
+        ("ERROR_RATE_THRESHOLD", "nan", "greater than 0"),
+        ("API_PORT", "70000", "between 1 and 65535"),
+    ],
+)
+def test_bad_timing_and_numbers(make_settings, name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        make_settings(**{name: value})
+
+
+def test_zero_for_and_group_wait_are_allowed(make_settings):
+    timing = make_settings(ALERT_FOR="0", GROUP_WAIT="0s").timing
+    assert (timing.error_rate_for, timing.group_wait, timing.critical_group_wait) == (
+        "0",
+        "0s",
+        "0s",
+    )
+
+
+def test_token_is_required_and_never_echoed(tmp_path):
+    with pytest.raises(SettingsError, match=r"stack\.bootstrap token"):
+        load({"STATE_DIR": str(tmp_path)}, dotenv=None)
+    with pytest.raises(SettingsError) as error:
+        load({"STATE_DIR": str(tmp_path), "ALERT_BRIDGE_TOKEN": "two words"}, dotenv=None)
+    assert "two words" not in str(error.value)
+
+
+def test_token_falls_back_to_the_state_dir_file(tmp_path):
+    (tmp_path / "bridge_token").write_text("from-file\n")
+    assert load({"STATE_DIR": str(tmp_path)}, dotenv=None).bridge_token == "from-file"
+
+
+def test_relative_state_dir_is_under_the_repo(make_settings):
+    assert make_settings(STATE_DIR="somewhere").state_dir == REPO / "somewhere"
+
+
+def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\n"
+        "export API_PORT=8100\n"
+        "ERROR_RATE_THRESHOLD=7.5   # percent\n"
+        "GRAFANA_URL='http://grafana.example:3000/'\n"
+        "BRIDGE_PORT=8101\n"
+        "LATENCY_P95_THRESHOLD=\n"
+    )
+    env = {"ALERT_BRIDGE_TOKEN": "t", "STATE_DIR": str(tmp_path), "BRIDGE_PORT": "8201"}
+    settings = load(env, dotenv=dotenv)
+    assert (settings.api_port, settings.bridge_port) == (8100, 8201)  # the real environment wins
+    assert settings.error_rate_threshold == 7.5
+    assert settings.grafana_url == "http://grafana.example:3000"
+    assert settings.latency_p95_threshold == 500.0  # empty counts as unset
+
+
+def test_dotenv_syntax_errors_name_the_line(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("API_PORT=8000\nthis is not an assignment\n")
+    with pytest.raises(SettingsError, match=r"\.env:2: expected KEY=VALUE"):
+        parse_dotenv(dotenv)
