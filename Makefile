@@ -45,7 +45,8 @@ demo: ## make run with the fast timing profile and fault injection on (alerts wi
 simulate: venv ## Send traffic: make simulate SCENARIO=error-burst ARGS="--rate 30 --duration 60"
 	$(PY) -m loadgen $(SCENARIO) $(ARGS)
 
-bench: venv binaries ## Run the benchmarks and write bench/results.md (takes a while)
+bench: venv ## Run the benchmarks and write bench/results.md (takes a while)
+	$(PY) -m stack.bootstrap binaries --install --with wrk
 	$(PY) -m bench $(ARGS)
 
 compose-up: ## Start the stack in containers (needs Docker and a .env with the secrets)
@@ -65,14 +66,16 @@ dev: venv ## Run only the API with Django's autoreloading dev server (DEBUG on, 
 	$(MANAGE) migrate --noinput
 	cd api && DJANGO_DEBUG=true exec $(PY) manage.py runserver $${API_PORT:-8000}
 
-test: venv binaries ## Run the test suite (SQLite; the API tests again on PostgreSQL when DATABASE_URL is set)
+test: venv ## Run the test suite (SQLite; the API tests again on PostgreSQL when DATABASE_URL is set)
+	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose
 	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== API tests again on PostgreSQL ($$DATABASE_URL)"; \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) tests/api $(PYTEST_ARGS); \
 	fi
 
-test-cov: venv binaries ## Run the test suite with a coverage report (htmlcov/)
+test-cov: venv ## Run the test suite with a coverage report (htmlcov/)
+	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose
 	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) --cov=api --cov=alertstore \
 		--cov=alert-bridge/bridge --cov=stack --cov-report=term-missing:skip-covered --cov-report=html
 

@@ -11,20 +11,28 @@ BINARIES = {
     "alertmanager": (("prometheus-alertmanager", "alertmanager"), "prometheus-alertmanager"),
     "amtool": (("amtool",), "prometheus-alertmanager"),
 }
+# Needed only by some targets: make test (browser test, compose validation, load tests)
+# and make bench.
+OPTIONAL = {
+    "chromium": (("chromium",), "chromium"),
+    "wrk": (("wrk",), "wrk"),
+    "docker-compose": (("docker-compose",), "docker-compose"),
+}
+KNOWN = {**BINARIES, **OPTIONAL}
 
 
 class MissingBinary(LookupError):
     def __init__(self, name: str) -> None:
         self.name = name
-        self.package = BINARIES[name][1]
+        self.package = KNOWN[name][1]
         super().__init__(
             f"{name} not found on PATH; install it with: apt-get install -y {self.package}"
         )
 
 
 def find(name: str) -> str | None:
-    """Absolute path of `name` (a key of BINARIES), or None when it is not installed."""
-    candidates, _package = BINARIES[name]
+    """Absolute path of `name` (a key of KNOWN), or None when it is not installed."""
+    candidates, _package = KNOWN[name]
     return next(filter(None, map(shutil.which, candidates)), None)
 
 
@@ -36,6 +44,6 @@ def require(name: str) -> str:
     return path
 
 
-def missing() -> list[MissingBinary]:
-    """Every binary the stack needs that is not installed, each knowing its package."""
-    return [MissingBinary(name) for name in BINARIES if find(name) is None]
+def missing(extra: tuple[str, ...] = ()) -> list[MissingBinary]:
+    """Every binary the stack (and `extra` of OPTIONAL) needs that is not installed."""
+    return [MissingBinary(name) for name in (*BINARIES, *extra) if find(name) is None]

@@ -1,10 +1,10 @@
 """`make run` preflight: the binaries the stack needs, and its secrets.
 
-python -m stack.bootstrap binaries [--install]
-    exit 0 when redis-server, prometheus, promtool, alertmanager and amtool are all
-    installed; otherwise, with --install as root where apt-get exists, install them
-    (`apt-get update` once, then `apt-get install -y …`); else print one install line per
-    missing binary and exit 1.
+python -m stack.bootstrap binaries [--install] [--with chromium|wrk|docker-compose ...]
+    exit 0 when redis-server, prometheus, promtool, alertmanager and amtool (and the
+    `--with` extras) are all installed; otherwise, with --install as root where apt-get
+    exists, install them (`apt-get update` once, then `apt-get install -y …`); else print
+    one install line per missing binary and exit 1.
 python -m stack.bootstrap token
     generate ALERT_BRIDGE_TOKEN and DJANGO_SECRET_KEY once into STATE_DIR (0600 files
     `bridge_token`, `secret_key`) unless set in the environment, and print them as
@@ -39,14 +39,14 @@ def secret_key(env: Mapping[str, str], state_dir: Path) -> str:
     return env.get("DJANGO_SECRET_KEY") or _stored_secret(state_dir / SECRET_KEY_FILE, 50)
 
 
-def install_binaries(install: bool) -> int:
+def install_binaries(install: bool, extra: tuple[str, ...] = ()) -> int:
     """0 when everything is installed (perhaps now); 1 after printing what to install."""
-    missing = binaries.missing()
+    missing = binaries.missing(extra)
     if missing and install and os.geteuid() == 0 and shutil.which("apt-get"):
         packages = sorted({binary.package for binary in missing})
         subprocess.run(["apt-get", "update"], check=True)
         subprocess.run(["apt-get", "install", "-y", *packages], check=True)
-        missing = binaries.missing()
+        missing = binaries.missing(extra)
     for binary in missing:
         print(binary, file=sys.stderr)
     return 1 if missing else 0
@@ -71,10 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("binaries", help="check (and with --install, install) binaries")
     check.add_argument("--install", action="store_true", help="apt-get install what is missing")
+    check.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        choices=sorted(binaries.OPTIONAL),
+        help="also require this optional binary",
+    )
     commands.add_parser("token", help="print export lines for the bridge token and secret key")
     args = parser.parse_args(argv)
     if args.command == "binaries":
-        return install_binaries(args.install)
+        return install_binaries(args.install, tuple(args.extra))
     try:
         env = environment()
     except SettingsError as exc:

@@ -17,7 +17,9 @@ class RegisterInputSerializer(serializers.Serializer):
         validators=[UniqueValidator(User.objects.all(), message=USERNAME_TAKEN)],
     )
     email = serializers.EmailField()
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    password = serializers.CharField(
+        min_length=1, max_length=128, trim_whitespace=False, write_only=True
+    )
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -31,8 +33,10 @@ class RegisterOutputSerializer(serializers.Serializer):
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    username = serializers.CharField(min_length=1, max_length=150)
+    password = serializers.CharField(
+        min_length=1, max_length=128, trim_whitespace=False, write_only=True
+    )
 
     def validate(self, attrs):
         user = authenticate(

@@ -10,6 +10,7 @@ from alerts.filters import AlertFilterSerializer
 from alerts.pagination import AlertPagination
 from alerts.selectors import alert_get, alert_list
 from alerts.serializers import AlertPageSerializer, AlertRecordSerializer
+from taskmgr.schema import ErrorSerializer
 
 
 class AlertListApi(APIView):
@@ -18,7 +19,7 @@ class AlertListApi(APIView):
     @extend_schema(
         operation_id="alerts_list",
         parameters=[AlertFilterSerializer],
-        responses={200: AlertPageSerializer},
+        responses={200: AlertPageSerializer, 404: ErrorSerializer, 503: ErrorSerializer},
     )
     def get(self, request):
         filters = AlertFilterSerializer(data=request.query_params)
@@ -34,7 +35,10 @@ class AlertListApi(APIView):
 class AlertDetailApi(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(operation_id="alerts_retrieve", responses={200: AlertRecordSerializer})
+    @extend_schema(
+        operation_id="alerts_retrieve",
+        responses={200: AlertRecordSerializer, 503: ErrorSerializer},
+    )
     def get(self, request, alert_id: str):
         record = alert_get(alert_id=alert_id)
         if record is None:

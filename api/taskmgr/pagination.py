@@ -28,3 +28,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {self.page_size_query_param: [PAGE_SIZE_INVALID.format(max=MAX_PAGE_SIZE)]}
             )
         return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:  # page and page_size: below 1 is an error, say so
+            parameter["schema"]["minimum"] = 1
+        return parameters

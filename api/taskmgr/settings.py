@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     # Clients are identified by REMOTE_ADDR; a client-sent X-Forwarded-For is not trusted.
     "NUM_PROXIES": 0,
     "EXCEPTION_HANDLER": "taskmgr.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "taskmgr.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -19,7 +19,7 @@ class DateOrDateTimeField(serializers.DateTimeField):
 
 
 class TaskInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=255)
+    title = serializers.CharField(min_length=1, max_length=255)
     description = serializers.CharField(allow_blank=True, required=False, default="")
     status = serializers.ChoiceField(choices=Status.choices, required=False, default=Status.TODO)
     priority = serializers.ChoiceField(

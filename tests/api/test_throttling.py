@@ -7,6 +7,9 @@ across worker processes.
 import pytest
 import requests
 
+from taskmgr.throttling import LIMITER_UNAVAILABLE
+from tests.support.ports import free_port
+
 TOKEN = "/api/v1/auth/token/"
 BAD_LOGIN = {"username": "nobody", "password": "wrong-password"}
 
@@ -88,3 +91,15 @@ def test_gunicorn_workers_share_one_count(gunicorn_api):
     assert throttled.status_code == 429, throttled.text
     assert int(throttled.headers["Retry-After"]) > 0
     assert "throttled" in throttled.json()["detail"]
+
+
+def test_with_redis_down_reads_are_served_and_auth_refuses(gunicorn_api):
+    # A port nobody listens on: the throttle cache is unreachable.
+    base = gunicorn_api(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+
+    schema = requests.get(f"{base}/api/v1/schema/?format=json", timeout=30)
+    login = requests.post(f"{base}{TOKEN}", json=BAD_LOGIN, timeout=30)
+
+    assert schema.status_code == 200  # anonymous throttle fails open
+    assert login.status_code == 503  # brute-force protection fails closed
+    assert login.json() == {"detail": LIMITER_UNAVAILABLE}

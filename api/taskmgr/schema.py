@@ -1,0 +1,45 @@
+"""OpenAPI generation: every operation also documents the error answers it can give.
+
+drf-spectacular documents only the success response, so a client (or a schema-driven
+fuzzer) would see every 400/401/404/429 as undocumented. Which errors apply is read from
+the view itself — its authenticators, permissions, throttles and path — so the schema
+cannot drift from what the view enforces.
+"""
+
+from drf_spectacular import openapi
+from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
+
+
+class ErrorSerializer(serializers.Serializer):
+    """`{"detail": "..."}`, or for a validation error `{"<field>": ["..."], ...}`."""
+
+    detail = serializers.CharField(required=False)
+
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _error_statuses(self) -> dict[str, str]:
+        view = self.view
+        errors = {"400": "Malformed request or invalid input; the body names what was wrong."}
+        if view.get_authenticators():
+            errors["401"] = "Missing or invalid token."
+        if any(isinstance(p, IsAdminUser) for p in view.get_permissions()):
+            errors["403"] = "Authenticated but not staff."
+        if "{" in self.path or self._is_list_view():
+            errors["404"] = "No such object, or a page past the end."
+        if self.method in BODY_METHODS:
+            errors["413"] = "Request body larger than the limit."
+        if view.get_throttles():
+            errors["429"] = "Throttled; Retry-After says when to try again."
+        return errors
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, description in self._error_statuses().items():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                responses[code] = {**response, "description": description}
+        return responses

@@ -1,0 +1,118 @@
+"""docker-compose.yml, checked statically (no Docker engine here) with `docker-compose config`.
+
+What compose must guarantee: the same services as the Procfile plus Grafana, health checks
+and `depends_on` conditions so nothing starts against a dependency that isn't ready, named
+volumes for every piece of state, Redis with append-only persistence, Prometheus and
+Alertmanager on the config the shared renderer wrote, and slim non-root images.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from stack.binaries import require
+from stack.procfile import read_procfile
+from stack.settings import REPO
+
+COMPOSE = require("docker-compose")  # Debian's package; `make test` installs it
+LONG_RUNNING = {"api", "alert-bridge", "outbox", "redis", "prometheus", "alertmanager", "grafana"}
+ONE_OFF = {"config", "migrate"}
+
+
+@pytest.fixture(scope="module")
+def compose(tmp_path_factory) -> dict:
+    """The resolved compose file, as `docker-compose config` prints it, with a minimal .env."""
+    project = tmp_path_factory.mktemp("compose")
+    shutil.copy(REPO / "docker-compose.yml", project / "docker-compose.yml")
+    (project / ".env").write_text("DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN=y\n")
+    result = subprocess.run(
+        [
+            COMPOSE,
+            "--project-directory",
+            str(project),
+            "-f",
+            str(project / "docker-compose.yml"),
+            "config",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_the_services_are_the_procfiles_plus_grafana_and_one_off_steps(compose):
+    procfile = set(read_procfile(REPO / "Procfile")) - {"bridge"} | {"alert-bridge"}
+    assert set(compose["services"]) == LONG_RUNNING | ONE_OFF
+    assert procfile <= LONG_RUNNING
+
+
+def test_every_long_running_service_has_a_health_check(compose):
+    dockerfile_checked = {
+        "api": REPO / "api" / "Dockerfile",
+        "alert-bridge": REPO / "alert-bridge" / "Dockerfile",
+    }
+    for name in LONG_RUNNING:
+        service = compose["services"][name]
+        if name in dockerfile_checked:
+            assert "HEALTHCHECK" in dockerfile_checked[name].read_text(), name
+        else:
+            assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_dependencies_wait_for_health_or_completion(compose):
+    for name, service in compose["services"].items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            expected = (
+                "service_completed_successfully" if dependency in ONE_OFF else "service_healthy"
+            )
+            assert rule["condition"] == expected, f"{name} → {dependency}"
+    assert "redis" in compose["services"]["api"]["depends_on"]
+    assert "migrate" in compose["services"]["api"]["depends_on"]
+    assert "alert-bridge" in compose["services"]["alertmanager"]["depends_on"]
+
+
+def test_state_lives_in_named_volumes_and_redis_is_append_only(compose):
+    named = set(compose["volumes"])
+    assert {"redis-data", "prometheus-data", "alertmanager-data", "api-data"} <= named
+    redis = compose["services"]["redis"]
+    assert "--appendonly" in redis["command"]
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert any(str(v).startswith("redis-data:") for v in redis["volumes"])
+
+
+def test_prometheus_and_alertmanager_run_on_the_shared_renderers_output(compose):
+    config = compose["services"]["config"]
+    assert "stack.render" in " ".join(config["command"])
+    for name, file in [("prometheus", "prometheus.yml"), ("alertmanager", "alertmanager.yml")]:
+        service = compose["services"][name]
+        assert f"--config.file=/config/rendered/{file}" in service["command"]
+        assert service["depends_on"]["config"]["condition"] == "service_completed_successfully"
+
+
+def test_the_secrets_are_required_not_defaulted(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text((REPO / "docker-compose.yml").read_text())
+    (tmp_path / ".env").write_text("")
+    result = subprocess.run(
+        [COMPOSE, "config"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    assert "ALERT_BRIDGE_TOKEN" in result.stderr
+
+
+@pytest.mark.parametrize("dockerfile", ["api/Dockerfile", "alert-bridge/Dockerfile"])
+def test_images_are_slim_and_run_as_a_non_root_user(dockerfile):
+    lines = (REPO / dockerfile).read_text().splitlines()
+    assert lines[[ln.startswith("FROM") for ln in lines].index(True)].endswith("-slim")
+    users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
