@@ -58,14 +58,15 @@ def warnings(results: list[Result], scenario: str) -> list[str]:
     injected = [r for r in results if r.injected]
     if scenario == "error-burst" and injected and not any(r.status >= 500 for r in injected):
         out.append(
-            "the server ignored X-Fault-Status: start the API with FAULT_INJECTION_ENABLED=true"
+            "the server ignored X-Fault-Status: start the stack with `make demo` "
+            "(or FAULT_INJECTION_ENABLED=true make run)"
         )
     if scenario == "latency-spike" and injected:
         slow = sum(1 for r in injected if r.seconds >= 0.2)
         if slow == 0:
             out.append(
-                "the server ignored X-Fault-Delay-Ms: start the API with "
-                "FAULT_INJECTION_ENABLED=true"
+                "the server ignored X-Fault-Delay-Ms: start the stack with `make demo` "
+                "(or FAULT_INJECTION_ENABLED=true make run)"
             )
     if results and all(r.status == CONNECTION_ERROR for r in results):
         out.append("no request got a response: is the API running?")

@@ -1,0 +1,33 @@
+"""Fixtures for the fault and HA tests: a subset of the real stack, plus extra processes."""
+
+import pytest
+
+from tests.e2e.stack import Stack
+
+# Short delivery timings so "Slack down for minutes" fits in one test; a long cooldown so
+# no reminder (Alertmanager's repeat) is due while a test runs.
+FAST_DELIVERY = {
+    "SLACK_TIMEOUT_SECONDS": "2",
+    "DELIVERY_MAX_BACKOFF_SECONDS": "2",
+    "DELIVERY_LEASE_SECONDS": "5",
+    "ALERT_COOLDOWN_SECONDS": "900",
+}
+
+
+@pytest.fixture
+def pipeline(tmp_path, fake_slack):
+    """`pipeline("redis", "bridge", ..., **env)` starts those Procfile services of one stack
+    (fast profile, Slack = `fake_slack`); everything it started is stopped afterwards."""
+    started: list[Stack] = []
+
+    def start(*services: str, **overrides: str) -> Stack:
+        env = {**FAST_DELIVERY, **overrides}
+        stack = Stack(tmp_path / f"stack{len(started)}", fake_slack, **env)
+        started.append(stack)
+        return stack.start(services=services)
+
+    try:
+        yield start
+    finally:
+        for stack in started:
+            stack.stop()
