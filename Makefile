@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 4
 MANAGE := cd api && $(PY) manage.py
 
 .PHONY: help venv binaries run demo dev test test-cov lint format check migrate makemigrations \
-        shell requirements render simulate bench compose-up compose-down compose-logs \
+        shell requirements render simulate bench soak compose-up compose-down compose-logs \
         compose-restart
 
 help: ## Show the targets and what they do
@@ -48,6 +48,9 @@ simulate: venv ## Send traffic: make simulate SCENARIO=error-burst ARGS="--rate 
 bench: venv ## Run the benchmarks and write bench/results.md (takes a while)
 	$(PY) -m stack.bootstrap binaries --install --with wrk
 	$(PY) -m bench $(ARGS)
+
+soak: venv ## Ten minutes of mixed load against the running stack (make run); report in $(STATE_DIR)/soak-report.json
+	STATE_DIR=$(STATE_DIR) $(PY) -m soak $(ARGS)
 
 compose-up: ## Start the stack in containers (needs Docker and a .env with the secrets)
 	@test -f .env || { echo "no .env: cp .env.example .env, then set DJANGO_SECRET_KEY and ALERT_BRIDGE_TOKEN"; exit 1; }

@@ -22,6 +22,7 @@ bind = settings.GUNICORN_BIND
 workers = settings.GUNICORN_WORKERS
 timeout = settings.GUNICORN_TIMEOUT
 worker_class = "sync"
+max_requests = settings.GUNICORN_MAX_REQUESTS
 accesslog = "-" if settings.GUNICORN_ACCESS_LOG else None
 # gunicorn >= 25 opens one control socket per user ($HOME/.gunicorn/gunicorn.ctl by default),
 # which the bridge's gunicorn and parallel test servers would fight over. We don't use it.
@@ -29,6 +30,9 @@ control_socket_disable = True
 
 
 def on_starting(server):
+    # Jitter a tenth of the effective max_requests (a --max-requests flag wins over the
+    # setting), so the workers do not all recycle at once.
+    server.cfg.set("max_requests_jitter", server.cfg.max_requests // 10)
     directory = settings.PROMETHEUS_MULTIPROC_DIR
     if not directory:
         return

@@ -21,14 +21,23 @@ BENCH_METRICS = os.environ.get("BENCH_METRICS", "ours")
 if BENCH_METRICS not in VARIANTS:
     raise ImproperlyConfigured(f"BENCH_METRICS must be one of {', '.join(VARIANTS)}")
 
-_others = [name for name in MIDDLEWARE if name != OURS]
-if BENCH_METRICS == "off":
-    MIDDLEWARE = _others
-elif BENCH_METRICS == "django-prometheus":
-    # Its documented placement: Before first, After last.
+
+def middleware_for(variant: str, shipped: list[str]) -> list[str]:
+    """taskmgr's MIDDLEWARE (`shipped`, ours first) rearranged for one variant."""
+    others = [name for name in shipped if name != OURS]
+    if variant == "off":
+        return others
+    if variant == "django-prometheus":
+        # Its documented placement: Before first, After last.
+        return [
+            "django_prometheus.middleware.PrometheusBeforeMiddleware",
+            *others,
+            "django_prometheus.middleware.PrometheusAfterMiddleware",
+        ]
+    return list(shipped)
+
+
+SHIPPED_MIDDLEWARE = list(MIDDLEWARE)
+MIDDLEWARE = middleware_for(BENCH_METRICS, SHIPPED_MIDDLEWARE)
+if BENCH_METRICS == "django-prometheus":
     INSTALLED_APPS = [*INSTALLED_APPS, "django_prometheus"]
-    MIDDLEWARE = [
-        "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        *_others,
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
-    ]

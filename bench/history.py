@@ -6,11 +6,13 @@ Each size lives in its own private redis-server, filled through the writer's own
 script (`alertstore.writer.record_transitions`, batches of BATCH), so the records and
 indexes are exactly what the bridge stores. Then `alertstore.reader.list_alerts` (the
 API's read, a page of 20) is timed in-process, rounds interleaved across the sizes.
-Target: p95 at the largest size within 1.5x of its p95 at the smallest.
+Target: p95 at the largest size within 1.5x of its p95 at the smallest (ratio per
+round, median (min..max) over the rounds).
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from contextlib import ExitStack
@@ -131,10 +133,11 @@ def run(args) -> list[Result]:
         at = ", ".join(f"{label(s)} {p95[s]:.2f} ms" for s in sizes)
         results.append(
             Result(
-                f"alert history list, {name}: p95 at {label(large)} / p95 at {label(small)}",
-                f"{p95[large] / p95[small]:.2f} (per round {spread(ratios)}); p95 {at}",
+                f"alert history list (page of 20), {name}: "
+                f"p95 at {label(large)} / p95 at {label(small)}, per round",
+                f"{spread(ratios)}; p95 over all rounds {at}",
                 f"≤ {TARGET_RATIO:g}",
-                verdict(p95[large] / p95[small] <= TARGET_RATIO),
+                verdict(statistics.median(ratios) <= TARGET_RATIO),
             )
         )
     return results

@@ -6,6 +6,7 @@ replaces their rows and keeps the others, so every row carries its own machine a
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -46,8 +47,8 @@ def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of raw samples."""
     ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered) + 0.5))
-    return ordered[min(rank, len(ordered)) - 1]
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def machine() -> str:

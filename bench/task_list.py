@@ -26,9 +26,9 @@ PATH = "/api/v1/tasks/"
 TARGET_MS = 2.0
 
 
-def _setup_django(tmp: Path, redis_url: str) -> str:
-    """Configure this process like an API worker (metrics off) and seed it; the token."""
-    env = servers.api_env(sqlite_path=tmp / "inproc.sqlite3", redis_url=redis_url, metrics="off")
+def setup_django(tmp: Path, redis_url: str, metrics: str = "off") -> str:
+    """Configure this process like an API worker and seed its database; the token."""
+    env = servers.api_env(sqlite_path=tmp / "inproc.sqlite3", redis_url=redis_url, metrics=metrics)
     os.environ.update(env)
     import django
 
@@ -38,12 +38,12 @@ def _setup_django(tmp: Path, redis_url: str) -> str:
     return seed()
 
 
-def _in_process(token: str, *, requests: int, rounds: int) -> tuple[list[float], int]:
-    """Per-request ms of each round, and the SQL queries one request makes."""
+def page_getter(token: str, application=None):
+    """A function that GETs the task list through the WSGI application (default: Django's),
+    as gunicorn would, and returns (status line, body)."""
     from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
-    application = get_wsgi_application()
+    application = application or get_wsgi_application()
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": PATH,
@@ -60,15 +60,33 @@ def _in_process(token: str, *, requests: int, rounds: int) -> tuple[list[float],
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
-    statuses = []
 
-    def get() -> bytes:
+    def get() -> tuple[str, bytes]:
+        statuses = []
         body = application({**environ, "wsgi.input": io.BytesIO()}, lambda s, h: statuses.append(s))
         try:
-            return b"".join(body)
+            return statuses[0], b"".join(body)
         finally:
             body.close()  # request_finished: Django's end-of-request bookkeeping, as gunicorn does
 
+    status, body = get()
+    if status != "200 OK" or b'"count":25' not in body:
+        raise RuntimeError(f"task list answered {status}: {body[:300]!r}")
+    return get
+
+
+def ms_per_request(get, requests: int, clock=time.perf_counter) -> float:
+    start = clock()
+    for _ in range(requests):
+        get()
+    return (clock() - start) / requests * 1000
+
+
+def _in_process(token: str, *, requests: int, rounds: int) -> tuple[list[float], int]:
+    """Per-request ms of each round, and the SQL queries one request makes."""
+    from django.db import connection
+
+    get = page_getter(token)
     queries = []  # counted by a wrapper: Django empties its own query log at request start
 
     def count(execute, sql, params, many, context):
@@ -76,16 +94,8 @@ def _in_process(token: str, *, requests: int, rounds: int) -> tuple[list[float],
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        first = get()
-    if statuses[0] != "200 OK" or b'"count":25' not in first:
-        raise RuntimeError(f"task list answered {statuses[0]}: {first[:300]!r}")
-    per_round = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(requests):
-            get()
-        per_round.append((time.perf_counter() - start) / requests * 1000)
-    return per_round, len(queries)
+        get()
+    return [ms_per_request(get, requests) for _ in range(rounds)], len(queries)
 
 
 def run(args) -> list[Result]:
@@ -95,7 +105,7 @@ def run(args) -> list[Result]:
         tmp = Path(tmp)
         redis = RedisServer(data_dir=tmp).start()
         stack.callback(redis.cleanup)
-        token = _setup_django(tmp, redis.url)
+        token = setup_django(tmp, redis.url)
         cli.log(f"task_list: in-process, {rounds} rounds x {requests} requests")
         per_round, queries = _in_process(token, requests=requests, rounds=rounds)
 

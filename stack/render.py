@@ -4,16 +4,19 @@
 
 The templates are the committed files in prometheus/ and alertmanager/; `@@RULE_WINDOW@@` marks a
 placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unknown or
-leftover placeholder is an error, never an empty string. DIR (default `$STATE_DIR/config`)
-receives prometheus.yml, rules/*.yml, alertmanager.yml, bridge_token (0600) and stack.env;
-it is built in a temporary sibling directory and swapped in, so a failed render leaves the
-previous DIR untouched and never a half-written one. --check then runs `promtool check
-config` (which checks the rules too) and `amtool check-config` on the result.
+leftover placeholder is an error, never an empty string. A list (`@@API_TARGETS@@`) becomes
+a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did.
+DIR (default `$STATE_DIR/config`) receives prometheus.yml, rules/*.yml, alertmanager.yml,
+bridge_token (0600) and stack.env; it is built in a temporary sibling directory and swapped
+in, so a failed render leaves the previous DIR untouched and never a half-written one.
+--check then runs `promtool check config` (which checks the rules too) and
+`amtool check-config` on the result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -61,16 +64,14 @@ def template_values(settings: Settings) -> dict[str, str]:
     timing = settings.timing
     return {
         "TIMING_PROFILE": timing.name,
-        "API_HOST": settings.api_host,
-        "API_PORT": str(settings.api_port),
-        "BRIDGE_HOST": settings.bridge_host,
-        "BRIDGE_PORT": str(settings.bridge_port),
-        "OUTBOX_HOST": settings.outbox_host,
-        "OUTBOX_METRICS_PORT": str(settings.outbox_metrics_port),
+        "API_TARGETS": _flow(settings.api_targets),
+        "BRIDGE_SCHEME": settings.bridge_scheme,
+        "BRIDGE_TARGETS": _flow(settings.bridge_targets),
+        "BRIDGE_WEBHOOK_CONFIGS": _flow(_webhook_configs(settings)),
+        "OUTBOX_TARGETS": _flow(settings.outbox_targets),
+        "ALERTMANAGER_TARGETS": _flow(settings.alertmanager_targets),
         "PROMETHEUS_HOST": settings.prometheus_host,
         "PROMETHEUS_PORT": str(settings.prometheus_port),
-        "ALERTMANAGER_HOST": settings.alertmanager_host,
-        "ALERTMANAGER_PORT": str(settings.alertmanager_port),
         "PROMETHEUS_URL": settings.prometheus_url,
         "GRAFANA_URL": settings.grafana_url,
         "RUNBOOK_BASE_URL": settings.runbook_base_url,
@@ -164,6 +165,21 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, RenderError, binaries.MissingBinary) as exc:
         print(exc, file=sys.stderr)
         return 2
+
+
+def _flow(items) -> str:
+    """A YAML flow sequence (JSON is valid YAML): a whole list in one placeholder."""
+    return json.dumps(list(items))
+
+
+def _webhook_configs(settings: Settings) -> list[dict]:
+    """Alertmanager's webhook_configs: one per bridge, each sending the bearer token file
+    (resolved from alertmanager.yml's directory) and resolved alerts too."""
+    auth = {"authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE}}
+    return [
+        {"url": f"{url}/webhook", "send_resolved": True, "http_config": auth}
+        for url in settings.bridge_urls
+    ]
 
 
 def _number(value: float) -> str:

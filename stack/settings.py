@@ -3,6 +3,9 @@
 `load()` reads the process environment over `<repo>/.env` (the real environment wins; an
 empty value counts as unset) and returns a `Settings`, or raises `SettingsError` listing
 every bad variable at once. Nothing else in stack/ reads os.environ.
+
+The *_TARGETS and BRIDGE_URLS lists say which instances Prometheus scrapes and Alertmanager
+notifies (several for high availability, docs/ha.md); by default the one at *_HOST:*_PORT.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ TIMING_OVERRIDES = {
     "GROUP_INTERVAL": ("group_interval",),
 }
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_TARGET = re.compile(rf"{_HOST.pattern}:([0-9]{{1,5}})")
+# a bridge's base URL: its /webhook, /health and /metrics hang off it, so no path of its own
+_BRIDGE_URL = re.compile(rf"(https?)://({_HOST.pattern})(?::([0-9]{{1,5}}))?/?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: it goes into an HTTP header
 _DOTENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)")
 
@@ -71,11 +78,24 @@ class Settings:
     timing: Profile  # the chosen profile with any overrides applied
     state_dir: Path
     bridge_token: str
+    api_targets: tuple[str, ...]  # host:port of every API process (job taskmgr-api)
+    bridge_urls: tuple[str, ...]  # base URL of every bridge, one scheme (no trailing slash)
+    outbox_targets: tuple[str, ...]  # host:port of every delivery worker's /metrics
+    alertmanager_targets: tuple[str, ...]  # host:port of every Alertmanager
 
     @property
     def window_label(self) -> str:
         """How the API summary names the rule window: "5 minutes" in production."""
         return durations.describe(self.timing.rule_window)
+
+    @property
+    def bridge_scheme(self) -> str:
+        return _BRIDGE_URL.fullmatch(self.bridge_urls[0])[1]
+
+    @property
+    def bridge_targets(self) -> tuple[str, ...]:
+        """host:port of every bridge, as Prometheus scrapes it (job taskmgr-bridge)."""
+        return tuple(_bridge_target(url) for url in self.bridge_urls)
 
 
 def load(
@@ -113,6 +133,7 @@ def load(
         ]
     }
     prom_default = f"http://{hosts['PROMETHEUS_HOST']}:{ports['PROMETHEUS_PORT']}"
+    bridge_target = _default_target(hosts["BRIDGE_HOST"], ports["BRIDGE_PORT"])
     state_dir = state_dir_from(env)
     values: dict[str, Any] = {
         **{name.lower(): value for name, value in {**ports, **hosts}.items()},
@@ -126,6 +147,22 @@ def load(
         "timing": _timing(read),
         "state_dir": state_dir,
         "bridge_token": _bridge_token(env, state_dir, read.problems),
+        "api_targets": read(
+            "API_TARGETS", _default_target(hosts["API_HOST"], ports["API_PORT"]), _targets
+        ),
+        "bridge_urls": read(
+            "BRIDGE_URLS", bridge_target and f"http://{bridge_target}", _bridge_urls
+        ),
+        "outbox_targets": read(
+            "OUTBOX_TARGETS",
+            _default_target(hosts["OUTBOX_HOST"], ports["OUTBOX_METRICS_PORT"]),
+            _targets,
+        ),
+        "alertmanager_targets": read(
+            "ALERTMANAGER_TARGETS",
+            _default_target(hosts["ALERTMANAGER_HOST"], ports["ALERTMANAGER_PORT"]),
+            _targets,
+        ),
     }
     if read.problems:
         raise SettingsError(read.problems)
@@ -176,8 +213,12 @@ class _Reader:
         self.env = env
         self.problems: list[str] = []
 
-    def __call__(self, name: str, default: str, parse: Callable[[str], Any]) -> Any:
+    def __call__(self, name: str, default: str | None, parse: Callable[[str], Any]) -> Any:
+        """The parsed value, or None after noting the problem. A None default means it
+        derives from variables already reported as bad: nothing more to say."""
         raw = self.env.get(name, default)
+        if raw is None:
+            return None
         try:
             return parse(raw)
         except ValueError as exc:
@@ -271,6 +312,55 @@ def _host(text: str) -> str:
     if not _HOST.fullmatch(text):
         raise ValueError("must be a host name or IPv4 address")
     return text
+
+
+def _default_target(host: str | None, port: int | None) -> str | None:
+    return None if host is None or port is None else f"{host}:{port}"
+
+
+def _matches(entry: re.Pattern[str], text: str) -> bool:
+    """`text` fully matches `entry`, whose last group is an optional port number."""
+    match = entry.fullmatch(text)
+    port = match and match.groups()[-1]
+    return bool(match) and (port is None or 1 <= int(port) <= 65535)
+
+
+def _list(
+    text: str, entry: re.Pattern[str], expected: str, key: Callable[[str], str]
+) -> tuple[str, ...]:
+    """Comma-separated entries that each match `entry`; every bad entry and every duplicate
+    (same `key`) is named at once."""
+    entries = [part.strip() for part in text.split(",")]
+    bad = [e for e in entries if not _matches(entry, e)]
+    keys = [key(e) for e in entries if e not in bad]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    problems = []
+    if bad:
+        problems.append(f"bad entries {', '.join(map(repr, bad))} (each must be {expected})")
+    if twice:
+        problems.append(f"listed more than once: {', '.join(twice)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(entries)
+
+
+def _targets(text: str) -> tuple[str, ...]:
+    expected = "host:port, with a port between 1 and 65535"
+    return _list(text, _TARGET, expected, key=str.lower)
+
+
+def _bridge_target(url: str) -> str:
+    scheme, host, port = _BRIDGE_URL.fullmatch(url).groups()
+    return f"{host.lower()}:{port or _DEFAULT_PORTS[scheme]}"
+
+
+def _bridge_urls(text: str) -> tuple[str, ...]:
+    expected = "an http or https URL with no path, such as http://10.0.0.5:8001"
+    urls = tuple(url.rstrip("/") for url in _list(text, _BRIDGE_URL, expected, _bridge_target))
+    if len({url.split("://")[0] for url in urls}) > 1:
+        # Prometheus scrapes them all in one job, and a job has one scheme
+        raise ValueError("all entries must use the same scheme, http or https")
+    return urls
 
 
 def _url(text: str, schemes: tuple[str, ...]) -> str:

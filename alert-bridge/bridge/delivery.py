@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -205,10 +206,20 @@ class DeliveryWorker:
                 timeout=self.config.slack_timeout_seconds,
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
-            return Attempt("retry", None, f"{type(exc).__name__}: {exc}"[:300])
+            return Attempt("retry", None, self._describe(exc))
         except requests.RequestException as exc:
-            return Attempt("failed", None, f"{type(exc).__name__}: {exc}"[:300])
+            return Attempt("failed", None, self._describe(exc))
         return classify(response)
+
+    def _describe(self, exc: Exception) -> str:
+        """The error for the log and the record, without the webhook URL: its path is the
+        Slack credential, and requests quotes it in connection errors."""
+        text = f"{type(exc).__name__}: {exc}"
+        url = self.config.slack_webhook_url or ""
+        for secret in (url, urlsplit(url).path):
+            if len(secret) > 1:
+                text = text.replace(secret, "<SLACK_WEBHOOK_URL>")
+        return text[:300]
 
     def _mark(self, alert_id: str, index: int, state: str, attempt: Attempt | None, ack) -> None:
         writer.mark_notification(

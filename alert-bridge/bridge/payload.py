@@ -6,7 +6,7 @@ everything else Alertmanager sends is accepted and ignored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from alertstore.records import STATUSES, AlertEvent
 
@@ -101,7 +101,11 @@ def _time(obj: dict, name: str, where: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        if moment is not None and moment.tzinfo is not None and moment.year != _ZERO_TIME_YEAR:
+            # in UTC now, so a time at the edge of the calendar is refused here rather than
+            # overflowing later (record id, index score)
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise PayloadError(

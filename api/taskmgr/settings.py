@@ -4,6 +4,7 @@ Every variable is listed in `.env.example`. Values are parsed strictly (taskmgr/
 and an insecure production configuration refuses to start.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -140,6 +141,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_HTTPS = env_bool("DJANGO_SECURE_HTTPS", False)
 if SECURE_HTTPS:
     SECURE_SSL_REDIRECT = True
+    # Probes and Prometheus reach the app directly over plain HTTP, not through the TLS
+    # proxy; redirecting them to https would fail every health check and scrape.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^status$", r"^metrics/?$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -225,6 +229,11 @@ SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", "5 minutes")
 ALERT_COOLDOWN_SECONDS = env_int("ALERT_COOLDOWN_SECONDS", 300)
 # Read by prometheus_client itself; mirrored here for gunicorn.conf.py's wipe at start.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:
+    # prometheus_client takes a set-but-empty value as "the current directory"
+    raise ImproperlyConfigured(
+        "PROMETHEUS_MULTIPROC_DIR is set but empty; unset it or name a directory."
+    )
 
 # --- gunicorn (api/gunicorn.conf.py reads these) --------------------------------------
 
@@ -232,3 +241,7 @@ GUNICORN_BIND = env_str("API_BIND") or f"127.0.0.1:{env_int('API_PORT', 8000, mi
 GUNICORN_WORKERS = env_int("GUNICORN_WORKERS", 2, minimum=1)
 GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 60, minimum=1)
 GUNICORN_ACCESS_LOG = env_bool("GUNICORN_ACCESS_LOG", False)
+# Recycle a worker after this many requests (0: never), bounding slow leaks; the jitter
+# (a tenth) keeps workers from restarting together. api/metrics/multiproc.py folds the
+# metric files of recycled workers, so the multiprocess folder stays bounded.
+GUNICORN_MAX_REQUESTS = env_int("GUNICORN_MAX_REQUESTS", 1000)

@@ -24,7 +24,8 @@ def api_env(tmp_path: Path, **overrides: str | None) -> dict[str, str | None]:
         "DJANGO_DEBUG": "false",
         "DATABASE_URL": "",  # never the suite's PostgreSQL: each server has its own SQLite
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-        "PROMETHEUS_MULTIPROC_DIR": "",
+        # unset, not empty: prometheus_client treats an empty value as "the current directory"
+        "PROMETHEUS_MULTIPROC_DIR": None,
         **overrides,
     }
 

@@ -55,7 +55,8 @@ def test_multiproc_dir_is_wiped_at_start_and_dead_workers_are_marked(tmp_path, g
     deadline = time.monotonic() + 30
     while True:
         live, retired = _live_gauge_pids(multiproc), _retired_pids(tmp_path)
-        if not live & retired or time.monotonic() > deadline:
+        # replacement workers create their live gauge files as they boot
+        if (live and not live & retired) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert live, "expected live gauge files of the running workers"

@@ -1,5 +1,7 @@
 """Fixtures for the fault and HA tests: a subset of the real stack, plus extra processes."""
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.e2e.stack import Stack
@@ -17,13 +19,18 @@ FAST_DELIVERY = {
 @pytest.fixture
 def pipeline(tmp_path, fake_slack):
     """`pipeline("redis", "bridge", ..., **env)` starts those Procfile services of one stack
-    (fast profile, Slack = `fake_slack`); everything it started is stopped afterwards."""
+    (fast profile, Slack = `fake_slack`); everything it started is stopped afterwards.
+
+    A value in `env` may be a function of the stack, for settings that name its own ports
+    (chosen when it is created): `API_TARGETS=lambda stack: f"127.0.0.1:{...}"`."""
     started: list[Stack] = []
 
-    def start(*services: str, **overrides: str) -> Stack:
-        env = {**FAST_DELIVERY, **overrides}
-        stack = Stack(tmp_path / f"stack{len(started)}", fake_slack, **env)
+    def start(*services: str, **overrides: str | Callable[[Stack], str]) -> Stack:
+        stack = Stack(tmp_path / f"stack{len(started)}", fake_slack, **FAST_DELIVERY)
         started.append(stack)
+        stack.environ.update(
+            {name: value(stack) if callable(value) else value for name, value in overrides.items()}
+        )
         return stack.start(services=services)
 
     try:

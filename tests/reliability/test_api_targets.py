@@ -1,5 +1,5 @@
-"""Two API processes scraped as two targets: the recording rules and the API's summary add
-them up.
+"""Two API processes scraped as two targets (API_TARGETS): the recording rules and the API's
+summary add them up.
 
 Counts from `increase()` are estimates: Prometheus extrapolates the samples it has in the
 window to the window's edges. Once a series has samples across the whole window and every
@@ -13,13 +13,13 @@ are API requests too (one per target per second), so the all-requests total allo
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.reliability.alerts import eventually
-from tests.reliability.topology import add_api, start_service
+from tests.reliability.topology import add_api
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -27,15 +27,6 @@ WINDOW = 20  # seconds: RULE_WINDOW for this test, long enough to hold the whole
 EXTRAPOLATION = 1.15
 OK = {"first": 120, "second": 80}  # /health requests per API process
 ERRORS = {"first": 20, "second": 10}  # the same, answered 503 by fault injection
-
-
-def _scrape_both(stack, second_url: str) -> None:
-    """Add the second API to the rendered prometheus.yml's taskmgr-api job."""
-    config = Path(stack.env["CONFIG_DIR"]) / "prometheus.yml"
-    first = f'"127.0.0.1:{stack.ports["API_PORT"]}"]'
-    text = config.read_text()
-    assert first in text, "the rendered prometheus.yml no longer scrapes the API there"
-    config.write_text(text.replace(first, f'{first[:-1]}, "{second_url.split("//")[1]}"]'))
 
 
 def _query(stack, promql: str) -> dict[str, float]:
@@ -55,10 +46,15 @@ def _burst(urls: dict[str, str]) -> None:
 
 
 def test_two_api_processes_are_summed_by_the_rules_and_the_summary(pipeline):
-    stack = pipeline("redis", "api", RULE_WINDOW=f"{WINDOW}s")
-    second = add_api(stack, "api2")
-    _scrape_both(stack, second)
-    start_service(stack, "prometheus")
+    second_port = free_port()
+    stack = pipeline(
+        "redis",
+        "api",
+        "prometheus",
+        RULE_WINDOW=f"{WINDOW}s",
+        API_TARGETS=lambda stack: f"127.0.0.1:{stack.ports['API_PORT']},127.0.0.1:{second_port}",
+    )
+    second = add_api(stack, "api2", second_port)
     apis = {"first": stack.api_url, "second": second}
     instances = {name: url.split("//")[1] for name, url in apis.items()}
     eventually(

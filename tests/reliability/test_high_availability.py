@@ -2,7 +2,7 @@
 processes, two delivery workers, one Redis — one record and one Slack message per transition.
 
 Prometheus sends every alert to every Alertmanager; `send` does the same. Whichever peer
-notifies (peer timeout 0 s: often both), it notifies both bridges at once, so every
+notifies (peer timeout 0 s: often both), it notifies both bridges (BRIDGE_URLS) at once, so every
 transition reaches the two bridges concurrently: the duplicates the bridges must absorb
 are certain, not a matter of gossip timing.
 """
@@ -38,17 +38,20 @@ def _peers(alertmanager_url: str) -> int:
 def test_clustered_alertmanagers_and_two_bridges_give_one_record_and_one_message_per_transition(
     pipeline, fake_slack
 ):
-    stack = pipeline("redis", "api", "bridge", "outbox")
-    bridges = [stack.bridge_url, add_bridge(stack, "bridge2")]
+    second_bridge = free_port()
+    stack = pipeline(
+        "redis",
+        "api",
+        "bridge",
+        "outbox",
+        BRIDGE_URLS=lambda stack: f"{stack.bridge_url},http://127.0.0.1:{second_bridge}",
+    )
+    bridges = [stack.bridge_url, add_bridge(stack, "bridge2", second_bridge)]
     add_worker(stack, "outbox2")
     gossip = [free_port(), free_port()]
     alertmanagers = [
         add_alertmanager(
-            stack,
-            f"alertmanager{i}",
-            bridge_urls=bridges,
-            cluster_port=gossip[i],
-            peer_ports=[gossip[1 - i]],
+            stack, f"alertmanager{i}", cluster_port=gossip[i], peer_ports=[gossip[1 - i]]
         )
         for i in range(2)
     ]

@@ -2,7 +2,9 @@
 worker or API, clustered Alertmanagers, and restarting a Procfile service after a kill.
 
 Every extra process is one of the Procfile's own lines (or Alertmanager with the rendered
-config), started through `Stack.start_process`, so `Stack.stop()` stops it too.
+config), started through `Stack.start_process`, so `Stack.stop()` stops it too. Prometheus
+and Alertmanager learn about the extra instances from the stack's settings (API_TARGETS,
+BRIDGE_URLS, ...: docs/ha.md), so an extra bridge or API gets a port chosen beforehand.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from pathlib import Path
 
 import redis
 import requests
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.procfile import read_procfile
@@ -65,9 +66,8 @@ def kill(stack: Stack, name: str, sig: int = signal.SIGKILL) -> None:
     process.proc.wait(30)
 
 
-def add_bridge(stack: Stack, name: str) -> str:
+def add_bridge(stack: Stack, name: str, port: int) -> str:
     """A second bridge (own port and metrics dir, same Redis); returns its base URL."""
-    port = free_port()
     env = f"export BRIDGE_PORT={port} STATE_DIR={shlex.quote(str(stack.tmp / name))}; "
     url = f"http://127.0.0.1:{port}"
     stack.start_process(name, env + COMMANDS["bridge"], lambda: answers(f"{url}/health"))
@@ -84,40 +84,27 @@ def add_worker(stack: Stack, name: str) -> str:
     return url
 
 
-def add_api(stack: Stack, name: str) -> str:
+def add_api(stack: Stack, name: str, port: int) -> str:
     """A second API (own port and metrics dir, same database and Redis); returns its URL."""
-    port = free_port()
     env = f"export API_PORT={port} STATE_DIR={shlex.quote(str(stack.tmp / name))}; "
     url = f"http://127.0.0.1:{port}"
     stack.start_process(name, env + COMMANDS["api"], lambda: answers(f"{url}/health"))
     return url
 
 
-def add_alertmanager(
-    stack: Stack, name: str, *, bridge_urls: list[str], cluster_port: int, peer_ports: list[int]
-) -> str:
+def add_alertmanager(stack: Stack, name: str, *, cluster_port: int, peer_ports: list[int]) -> str:
     """An Alertmanager in a gossip cluster on loopback; returns its URL.
 
-    Its config is the rendered alertmanager.yml with each receiver's one webhook repeated
-    for every bridge in `bridge_urls` (token and options unchanged), so every notification
-    reaches all bridges. `--cluster.peer-timeout=0s` lets every peer notify at once instead
-    of waiting 15 s for the first one's notification log: the worst case of an HA pair.
+    It runs on the rendered alertmanager.yml as is (every bridge in BRIDGE_URLS), with the
+    clustering flags an HA deployment adds (docs/ha.md). `--cluster.peer-timeout=0s` lets
+    every peer notify at once instead of waiting 15 s for the first one's notification log:
+    the worst case of an HA pair.
     """
-    rendered = Path(stack.env["CONFIG_DIR"])
-    config = yaml.safe_load((rendered / "alertmanager.yml").read_text())
-    for receiver in config["receivers"]:
-        [webhook] = receiver["webhook_configs"]
-        assert webhook["url"] == f"{stack.bridge_url}/webhook", webhook
-        receiver["webhook_configs"] = [{**webhook, "url": f"{u}/webhook"} for u in bridge_urls]
-    directory = stack.tmp / name
-    directory.mkdir(parents=True)
-    (directory / "alertmanager.yml").write_text(yaml.safe_dump(config))
-    (directory / "bridge_token").write_text((rendered / "bridge_token").read_text())
     port = free_port()
     argv = [
         stack.env["ALERTMANAGER_BIN"],
-        f"--config.file={directory / 'alertmanager.yml'}",
-        f"--storage.path={directory / 'data'}",
+        f"--config.file={Path(stack.env['CONFIG_DIR']) / 'alertmanager.yml'}",
+        f"--storage.path={stack.tmp / name}",
         f"--web.listen-address=127.0.0.1:{port}",
         f"--cluster.listen-address=127.0.0.1:{cluster_port}",
         *(f"--cluster.peer=127.0.0.1:{peer}" for peer in peer_ports),

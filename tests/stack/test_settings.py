@@ -130,3 +130,81 @@ def test_dotenv_syntax_errors_name_the_line(tmp_path):
     dotenv.write_text("API_PORT=8000\nthis is not an assignment\n")
     with pytest.raises(SettingsError, match=r"\.env:2: expected KEY=VALUE"):
         parse_dotenv(dotenv)
+
+
+def test_instance_lists_default_to_each_host_and_port(make_settings):
+    settings = make_settings(API_HOST="api", BRIDGE_PORT="8101", ALERTMANAGER_HOST="am")
+    assert settings.api_targets == ("api:8000",)
+    assert settings.bridge_urls == ("http://127.0.0.1:8101",)
+    assert settings.bridge_targets == ("127.0.0.1:8101",)
+    assert settings.outbox_targets == ("127.0.0.1:8002",)
+    assert settings.alertmanager_targets == ("am:9093",)
+
+
+def test_instance_lists(make_settings):
+    settings = make_settings(
+        API_TARGETS=" api-a:8000 ,10.0.0.6:8000",
+        BRIDGE_URLS="https://bridge-a.example/, https://bridge-b.example:8443",
+        OUTBOX_TARGETS="worker-a:8002,worker-b:8002",
+        ALERTMANAGER_TARGETS="am-a:9093,am-b:9093,am-c:9093",
+    )
+    assert settings.api_targets == ("api-a:8000", "10.0.0.6:8000")
+    assert settings.bridge_urls == ("https://bridge-a.example", "https://bridge-b.example:8443")
+    assert settings.bridge_scheme == "https"
+    assert settings.bridge_targets == ("bridge-a.example:443", "bridge-b.example:8443")
+    assert settings.outbox_targets == ("worker-a:8002", "worker-b:8002")
+    assert settings.alertmanager_targets == ("am-a:9093", "am-b:9093", "am-c:9093")
+
+
+def test_every_bad_entry_of_every_list_is_named(make_settings):
+    with pytest.raises(SettingsError) as error:
+        make_settings(
+            API_TARGETS="api-a:8000,api-b,bad host:1,api-c:0",
+            OUTBOX_TARGETS="worker:70000,,worker:8002",
+            ALERTMANAGER_TARGETS="http://am:9093",
+            BRIDGE_URLS="http://b:8001/hook,ftp://b:21,http://b:8001?x=1,http://b:8001",
+        )
+    assert error.value.problems == [
+        "API_TARGETS='api-a:8000,api-b,bad host:1,api-c:0': bad entries 'api-b', "
+        "'bad host:1', 'api-c:0' (each must be host:port, with a port between 1 and 65535)",
+        "BRIDGE_URLS='http://b:8001/hook,ftp://b:21,http://b:8001?x=1,http://b:8001': "
+        "bad entries 'http://b:8001/hook', 'ftp://b:21', 'http://b:8001?x=1' (each must be "
+        "an http or https URL with no path, such as http://10.0.0.5:8001)",
+        "OUTBOX_TARGETS='worker:70000,,worker:8002': bad entries 'worker:70000', '' "
+        "(each must be host:port, with a port between 1 and 65535)",
+        "ALERTMANAGER_TARGETS='http://am:9093': bad entries 'http://am:9093' "
+        "(each must be host:port, with a port between 1 and 65535)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "twice"),
+    [
+        ("API_TARGETS", "api:8000,10.0.0.6:8000,API:8000", "api:8000"),
+        ("ALERTMANAGER_TARGETS", "am:9093,am:9094,am:9093,am:9094", "am:9093, am:9094"),
+        # the same bridge however it is spelled: Alertmanager would notify it twice
+        ("BRIDGE_URLS", "http://bridge,http://bridge:80/", "bridge:80"),
+    ],
+)
+def test_duplicates_are_named(make_settings, name, value, twice):
+    with pytest.raises(SettingsError) as error:
+        make_settings(**{name: value})
+    assert error.value.problems == [f"{name}={value!r}: listed more than once: {twice}"]
+
+
+def test_bridges_share_one_scheme(make_settings):
+    with pytest.raises(SettingsError) as error:
+        make_settings(BRIDGE_URLS="http://bridge-a:8001,https://bridge-b:8443")
+    assert error.value.problems == [
+        "BRIDGE_URLS='http://bridge-a:8001,https://bridge-b:8443': "
+        "all entries must use the same scheme, http or https"
+    ]
+
+
+def test_a_bad_port_is_reported_once_not_again_in_the_list_it_defaults(make_settings):
+    with pytest.raises(SettingsError) as error:
+        make_settings(BRIDGE_PORT="0", ALERTMANAGER_HOST="bad host")
+    assert [problem.split("=")[0] for problem in error.value.problems] == [
+        "BRIDGE_PORT",
+        "ALERTMANAGER_HOST",
+    ]

@@ -1,0 +1,1 @@
+"""Soak test of a running stack: long mixed load while watching memory, fds, metric files."""

@@ -1,0 +1,101 @@
+"""Several instances of each part (docs/ha.md) render from settings alone: Prometheus scrapes
+and alerts every one, every Alertmanager receiver notifies every bridge, promtool and amtool
+accept the result, and one instance of each (the default) renders as it always has."""
+
+import yaml
+
+from stack.render import check, render
+
+HA = {
+    "API_TARGETS": "api-a:8000,api-b:8000",
+    "BRIDGE_URLS": "http://bridge-a:8001,http://bridge-b:8001/",
+    "OUTBOX_TARGETS": "worker-a:8002,worker-b:8002",
+    "ALERTMANAGER_TARGETS": "am-a:9093,am-b:9093",
+}
+RECEIVERS = [
+    "taskmgr-bridge",
+    "taskmgr-bridge-critical",
+    "taskmgr-bridge-error",
+    "taskmgr-bridge-warning",
+    "taskmgr-bridge-info",
+]
+AUTH = {"authorization": {"type": "Bearer", "credentials_file": "bridge_token"}}
+
+
+def rendered(make_settings, tmp_path, **env):
+    out_dir = render(make_settings(**env), tmp_path / "config")
+    prometheus = yaml.safe_load((out_dir / "prometheus.yml").read_text())
+    alertmanager = yaml.safe_load((out_dir / "alertmanager.yml").read_text())
+    return out_dir, prometheus, alertmanager
+
+
+def targets(prometheus: dict) -> dict[str, list[str]]:
+    """Scrape job (and "alerting") → its targets; each has exactly one static config."""
+    configs = {job["job_name"]: job["static_configs"] for job in prometheus["scrape_configs"]}
+    [alerting] = prometheus["alerting"]["alertmanagers"]
+    configs["alerting"] = alerting["static_configs"]
+    result = {}
+    for name, static_configs in configs.items():
+        [static] = static_configs
+        result[name] = static["targets"]
+    return result
+
+
+def bridge_job(prometheus: dict) -> dict:
+    return next(j for j in prometheus["scrape_configs"] if j["job_name"] == "taskmgr-bridge")
+
+
+def webhooks(alertmanager: dict) -> dict[str, list[dict]]:
+    return {r["name"]: r["webhook_configs"] for r in alertmanager["receivers"]}
+
+
+def test_two_of_each_pass_promtool_and_amtool(make_settings, tmp_path, capsys):
+    out_dir, prometheus, alertmanager = rendered(make_settings, tmp_path, **HA)
+    accepted = check(out_dir)
+    assert accepted, capsys.readouterr().out
+
+    assert targets(prometheus) == {
+        "alerting": ["am-a:9093", "am-b:9093"],
+        "taskmgr-api": ["api-a:8000", "api-b:8000"],
+        "taskmgr-bridge": ["bridge-a:8001", "bridge-b:8001"],
+        "taskmgr-bridge-worker": ["worker-a:8002", "worker-b:8002"],
+        "alertmanager": ["am-a:9093", "am-b:9093"],
+        "prometheus": ["127.0.0.1:9090"],
+    }
+    assert bridge_job(prometheus)["scheme"] == "http"
+    both = [
+        {"url": f"http://bridge-{x}:8001/webhook", "send_resolved": True, "http_config": AUTH}
+        for x in "ab"
+    ]
+    assert webhooks(alertmanager) == dict.fromkeys(RECEIVERS, both)
+
+
+def test_https_bridges_are_notified_and_scraped_over_https(make_settings, tmp_path, capsys):
+    bridges = "https://bridge-a.example,https://bridge-b.example:8443"
+    out_dir, prometheus, alertmanager = rendered(make_settings, tmp_path, BRIDGE_URLS=bridges)
+    accepted = check(out_dir)
+    assert accepted, capsys.readouterr().out
+
+    assert bridge_job(prometheus)["scheme"] == "https"
+    scraped = targets(prometheus)["taskmgr-bridge"]
+    assert scraped == ["bridge-a.example:443", "bridge-b.example:8443"]
+    urls = ["https://bridge-a.example/webhook", "https://bridge-b.example:8443/webhook"]
+    for name, hooks in webhooks(alertmanager).items():
+        assert [hook["url"] for hook in hooks] == urls, name
+
+
+def test_one_of_each_by_default(make_settings, tmp_path):
+    _, prometheus, alertmanager = rendered(
+        make_settings, tmp_path, API_HOST="api", BRIDGE_HOST="alert-bridge", BRIDGE_PORT="8101"
+    )
+    assert targets(prometheus) == {
+        "alerting": ["127.0.0.1:9093"],
+        "taskmgr-api": ["api:8000"],
+        "taskmgr-bridge": ["alert-bridge:8101"],
+        "taskmgr-bridge-worker": ["127.0.0.1:8002"],
+        "alertmanager": ["127.0.0.1:9093"],
+        "prometheus": ["127.0.0.1:9090"],
+    }
+    assert bridge_job(prometheus)["scheme"] == "http"
+    one = [{"url": "http://alert-bridge:8101/webhook", "send_resolved": True, "http_config": AUTH}]
+    assert webhooks(alertmanager) == dict.fromkeys(RECEIVERS, one)
