@@ -14,7 +14,8 @@ HONCHO := PATH="$(BIN):$$PATH" $(BIN)/honcho
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 # pytest workers: the suite is mostly waiting on real servers, so more workers than cores pays off
 PYTEST_WORKERS ?= 4
-MANAGE := cd api && $(PY) manage.py
+# manage.py in make run's environment (generated secrets, SQLite path, Redis URL)
+MANAGE = $(PY) -m stack.prepare --quiet && $(HONCHO) run -e $(STATE_DIR)/run.env python api/manage.py
 
 .PHONY: help venv binaries run demo dev test test-cov lint format check migrate makemigrations \
         shell requirements render simulate bench soak compose-up compose-down compose-logs \
@@ -65,9 +66,9 @@ compose-logs: ## Follow the containers' logs
 compose-restart: ## Restart the containers
 	$(COMPOSE) restart
 
-dev: venv ## Run only the API with Django's autoreloading dev server (DEBUG on, SQLite)
+dev: venv ## Run only the API with Django's autoreloading dev server (DEBUG on, SQLite; Redis at REDIS_URL)
 	$(MANAGE) migrate --noinput
-	cd api && DJANGO_DEBUG=true exec $(PY) manage.py runserver $${API_PORT:-8000}
+	export DJANGO_DEBUG=true; $(MANAGE) runserver $${API_PORT:-8000}
 
 test: venv ## Run the test suite (SQLite; the API tests again on PostgreSQL when DATABASE_URL is set)
 	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose

@@ -1,6 +1,6 @@
 """`make run`'s preflight: secrets, rendered config, state folders, and the process environment.
 
-    python -m stack.prepare
+    python -m stack.prepare [--quiet]
 
 writes `$STATE_DIR/run.env`, the environment every Procfile line runs in (the Makefile
 sources it before starting honcho), renders the Prometheus/Alertmanager config into
@@ -96,12 +96,15 @@ def prepare(environ: Mapping[str, str] | None = None, *, dotenv: Path | None = D
     return run_env
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    quiet = "--quiet" in (sys.argv[1:] if argv is None else argv)
     try:
         run_env = prepare()
     except (SettingsError, RenderError) as exc:
         print(f"stack.prepare: {exc}", file=sys.stderr)
         return 2
+    if quiet:
+        return 0
     urls = [
         ("API", f"http://127.0.0.1:{run_env['API_PORT']}/api/v1/docs/"),
         ("Alert bridge", f"http://127.0.0.1:{run_env['BRIDGE_PORT']}/health"),
