@@ -1,8 +1,7 @@
 """Read the alert history: list (filters, newest first, paging), get, and the schema check.
 
-A page costs one round trip. One filter (or none) reads one index: O(log n + offset + page).
-Several filters walk the smallest index within the time bounds and keep the ids present in
-the others, so their cost grows with that smallest index, not with the whole history.
+Every filter combination has its own index (see layout), so a page costs one round trip
+and O(log n + page) work — total, time bounds and offset included — at any history size.
 """
 
 from __future__ import annotations
@@ -13,46 +12,19 @@ import redis as redis_lib
 
 from alertstore import layout, records
 
-# KEYS: index zsets (≥1). ARGV: min score, max score, offset, limit, record key prefix.
-# Returns {total, record JSON...}. Ranks are used instead of ZREVRANGEBYSCORE ... LIMIT so
-# each batch costs O(log n + batch) however deep the walk goes.
+# KEYS: the index of the filters. ARGV: min score, max score, offset, limit, record key
+# prefix. Returns {total, record JSON...}. The page is read by rank (ZREVRANGE) rather than
+# ZREVRANGEBYSCORE ... LIMIT, which walks `offset` entries: a deep page costs the same.
 _LIST = """
-local min, max = ARGV[1], ARGV[2]
+local index, min, max = KEYS[1], ARGV[1], ARGV[2]
 local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local indexes = {}
-for i, key in ipairs(KEYS) do indexes[i] = {key, redis.call('ZCARD', key)} end
-table.sort(indexes, function(a, b) return a[2] < b[2] end)
-local walk = indexes[1][1]
-local first = 0
-if max ~= '+inf' then first = redis.call('ZCOUNT', walk, '(' .. max, '+inf') end
-local count = redis.call('ZCOUNT', walk, min, max)
-
-local ids, total = {}, 0
-if #indexes == 1 then
-  total = count
-  if limit > 0 and offset < count then
-    local last = first + math.min(offset + limit, count) - 1
-    ids = redis.call('ZREVRANGE', walk, first + offset, last)
-  end
-else
-  local batch = 1000
-  for start = first, first + count - 1, batch do
-    local stop = math.min(start + batch, first + count) - 1
-    for _, id in ipairs(redis.call('ZREVRANGE', walk, start, stop)) do
-      local everywhere = true
-      for j = 2, #indexes do
-        if not redis.call('ZSCORE', indexes[j][1], id) then everywhere = false; break end
-      end
-      if everywhere then
-        if total >= offset and #ids < limit then ids[#ids + 1] = id end
-        total = total + 1
-      end
-    end
-  end
-end
-
+local total = redis.call('ZCOUNT', index, min, max)
 local reply = {total}
-if #ids > 0 then
+if limit > 0 and offset < total then
+  local newest = 0  -- rank of the newest record within the bounds
+  if max ~= '+inf' then newest = redis.call('ZCOUNT', index, '(' .. max, '+inf') end
+  local ids = redis.call('ZREVRANGE', index, newest + offset,
+    newest + math.min(offset + limit, total) - 1)
   local keys = {}
   for i, id in ipairs(ids) do keys[i] = ARGV[5] .. id end
   for _, raw in ipairs(redis.call('MGET', unpack(keys))) do
@@ -84,23 +56,17 @@ def list_alerts(
 ) -> tuple[int, list[records.AlertRecord]]:
     """(total matching, one page) newest first by starts_at; since/until bound starts_at
     inclusively (naive datetimes are UTC). ValueError names a bad argument."""
-    indexes = []
     if severity is not None:
         severity = severity.strip().upper()
         if severity not in records.SEVERITIES:
             raise ValueError(f"severity must be one of {', '.join(records.SEVERITIES)}")
-        indexes.append(layout.severity_index_key(severity))
-    if alert_type is not None:
-        indexes.append(layout.alert_type_index_key(alert_type))
-    if status is not None:
-        if status not in records.STATUSES:
-            raise ValueError(f"status must be one of {', '.join(records.STATUSES)}")
-        indexes.append(layout.status_index_key(status))
+    if status is not None and status not in records.STATUSES:
+        raise ValueError(f"status must be one of {', '.join(records.STATUSES)}")
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
     script = redis.register_script(_LIST)
     reply = script(
-        keys=indexes or [layout.INDEX_KEY],
+        keys=[layout.index_key(severity, alert_type, status)],
         args=[
             _score(since, "-inf"),
             _score(until, "+inf"),
@@ -126,6 +92,4 @@ def check_schema(redis: redis_lib.Redis) -> None:
         return
     version = layout.text(stored)
     if version != layout.SCHEMA_VERSION:
-        raise layout.SchemaMismatch(
-            f"alert store schema is {version}, this reader reads {layout.SCHEMA_VERSION}"
-        )
+        raise layout.schema_mismatch(version, "reader reads")

@@ -26,21 +26,25 @@ import redis as redis_lib
 from alertstore import layout, records
 
 # One call stores a whole webhook: all its alerts or (Redis away, schema refused) none.
-# KEYS: schema, index, firing index, resolved index, outbox pending, then per alert:
-#       record, severity index, alert_type index, cooldown
+# KEYS: schema, outbox pending, then per alert (ALERT_KEYS): record, cooldown, and its
+#       index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
 # ARGV: schema version, now, reminder cutoff, cooldown seconds, then per alert:
 #       new record JSON, status, score (starts_at), id, ends_at
 # Returns {transition, enqueued kind or '', ...} per alert.
 _RECORD_TRANSITIONS = """
 local schema = redis.call('GET', KEYS[1])
-if schema and schema ~= ARGV[1] then
-  return redis.error_reply('alert store schema is ' .. schema .. ', this writer writes ' .. ARGV[1])
-end
+if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
 if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, cutoff, cooldown = ARGV[2], ARGV[3], ARGV[4]
-local INDEX, FIRING, RESOLVED, PENDING = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local PENDING = KEYS[2]
+-- an alert's keys: how many, and where its groups of 4 index keys start after its record
+local ALERT_KEYS, ANY_STATUS, FIRING, RESOLVED = 14, 2, 6, 10
 
-local function transition(key, by_severity, by_type, cooldown_key, new, status, score, id, ends_at)
+local function transition(k, new, status, score, id, ends_at)
+  local key, cooldown_key = KEYS[k], KEYS[k + 1]
+  local function indexes(group, command, ...)
+    for j = k + group, k + group + 3 do redis.call(command, KEYS[j], ...) end
+  end
   local enqueued = ''
   local function notify(rec, kind, send)
     table.insert(rec.notifications, {
@@ -66,10 +70,8 @@ local function transition(key, by_severity, by_type, cooldown_key, new, status, 
       notify(rec, 'firing', true)
     end
     redis.call('SET', key, cjson.encode(rec))
-    for _, index in ipairs({INDEX, by_severity, by_type}) do
-      redis.call('ZADD', index, score, id)
-    end
-    redis.call('ZADD', status == 'firing' and FIRING or RESOLVED, score, id)
+    indexes(ANY_STATUS, 'ZADD', score, id)
+    indexes(status == 'firing' and FIRING or RESOLVED, 'ZADD', score, id)
     return 'created', enqueued
   end
 
@@ -86,8 +88,8 @@ local function transition(key, by_severity, by_type, cooldown_key, new, status, 
     rec.status = 'resolved'
     rec.ends_at = ends_at
     notify(rec, 'resolved', announced)
-    redis.call('ZREM', FIRING, id)
-    redis.call('ZADD', RESOLVED, score, id)
+    indexes(FIRING, 'ZREM', id)
+    indexes(RESOLVED, 'ZADD', score, id)
   elseif last_message <= cutoff then
     rec.reminders = rec.reminders + 1
     notify(rec, 'reminder', true)
@@ -100,9 +102,9 @@ local function transition(key, by_severity, by_type, cooldown_key, new, status, 
 end
 
 local reply = {}
-for i = 0, (#KEYS - 5) / 4 - 1 do
-  local k, a = 5 + 4 * i, 4 + 5 * i
-  local done, kind = transition(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
+for i = 0, (#KEYS - 2) / ALERT_KEYS - 1 do
+  local a = 4 + 5 * i
+  local done, kind = transition(3 + ALERT_KEYS * i,
     ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
   reply[#reply + 1] = done
   reply[#reply + 1] = kind
@@ -159,13 +161,7 @@ def record_transitions(
     if cooldown_seconds < 1:
         raise ValueError("cooldown_seconds must be at least 1")
     cutoff = now - timedelta(seconds=cooldown_seconds * REMINDER_FRACTION)
-    keys = [
-        layout.SCHEMA_KEY,
-        layout.INDEX_KEY,
-        layout.status_index_key("firing"),
-        layout.status_index_key("resolved"),
-        layout.OUTBOX_PENDING_KEY,
-    ]
+    keys = [layout.SCHEMA_KEY, layout.OUTBOX_PENDING_KEY]
     args = [
         layout.SCHEMA_VERSION,
         records.isoformat(now),
@@ -176,12 +172,9 @@ def record_transitions(
     for event in events:
         record = records.new_record(event, now)
         ids.append(record["id"])
-        keys += [
-            layout.record_key(record["id"]),
-            layout.severity_index_key(record["severity"]),
-            layout.alert_type_index_key(record["alert_type"]),
-            layout.cooldown_key(event.fingerprint),
-        ]
+        keys += [layout.record_key(record["id"]), layout.cooldown_key(event.fingerprint)]
+        for status in (None, "firing", "resolved"):  # the script's index groups, in order
+            keys += layout.index_keys(record["severity"], record["alert_type"], status)
         args += [
             records.encode(record),
             event.status,
@@ -194,8 +187,9 @@ def record_transitions(
     try:
         reply = redis.register_script(_RECORD_TRANSITIONS)(keys=keys, args=args)
     except redis_lib.ResponseError as exc:
-        if "schema" in str(exc):
-            raise layout.SchemaMismatch(str(exc)) from exc
+        refused, _, found = str(exc).partition("SCHEMA ")
+        if not refused and found:
+            raise layout.schema_mismatch(found, "writer writes") from exc
         raise
     pairs = zip(reply[::2], reply[1::2], strict=True)
     return [

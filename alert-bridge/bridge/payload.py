@@ -52,7 +52,7 @@ def _alert(alert: object, where: str) -> AlertEvent:
     if not labels.get("alertname"):
         raise PayloadError(f"{where}.labels.alertname", "is required")
     fingerprint = alert.get("fingerprint")
-    if not isinstance(fingerprint, str) or not 0 < len(fingerprint) <= MAX_FINGERPRINT_LENGTH:
+    if not _is_text(fingerprint) or not 0 < len(fingerprint) <= MAX_FINGERPRINT_LENGTH:
         raise PayloadError(
             f"{where}.fingerprint",
             f"is required: a string of 1-{MAX_FINGERPRINT_LENGTH} characters",
@@ -61,7 +61,7 @@ def _alert(alert: object, where: str) -> AlertEvent:
     if starts_at is None:
         raise PayloadError(f"{where}.startsAt", "is required")
     generator_url = alert.get("generatorURL", "")
-    if not isinstance(generator_url, str):
+    if not _is_text(generator_url):
         raise PayloadError(f"{where}.generatorURL", "must be a string")
     return AlertEvent(
         status=_status(alert, "status", where),
@@ -87,11 +87,21 @@ def _string_map(obj: dict, name: str, where: str, *, required: bool) -> dict[str
     value = obj.get(name)
     if value is None and not required:
         return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
+    if not isinstance(value, dict) or not all(map(_is_text, [*value, *value.values()])):
         raise PayloadError(_path(where, name), "must be an object of string values")
     return value
+
+
+def _is_text(value: object) -> bool:
+    """A string that is valid Unicode: JSON's `\\ud800` escapes decode to lone surrogates,
+    which cannot be encoded as UTF-8 for Redis."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _time(obj: dict, name: str, where: str) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from rest_framework.exceptions import APIException
 
-from alertstore import reader
+from alertstore import layout, reader
 from alertstore.records import AlertRecord
 from metrics.redis_client import redis_client
 
@@ -16,19 +16,26 @@ class AlertHistoryUnavailable(APIException):
     default_code = "alert_history_unavailable"
 
 
-def alert_list(*, offset: int, limit: int, **filters) -> tuple[int, list[AlertRecord]]:
-    """(total matching, one page of records), newest first. Filters: see AlertFilterSerializer."""
+def _read(read):
+    """read(client) against a store we can read: 503 when Redis is away or holds another
+    layout (an older store reads as empty otherwise; the message names the migration)."""
+    client = redis_client()
     try:
-        return reader.list_alerts(redis_client(), offset=offset, limit=limit, **filters)
+        reader.check_schema(client)
+        return read(client)
     except redis.RedisError as exc:
         raise AlertHistoryUnavailable() from exc
+    except layout.SchemaMismatch as exc:
+        raise AlertHistoryUnavailable(f"The alert history is unavailable: {exc}") from exc
+
+
+def alert_list(*, offset: int, limit: int, **filters) -> tuple[int, list[AlertRecord]]:
+    """(total matching, one page of records), newest first. Filters: see AlertFilterSerializer."""
+    return _read(lambda client: reader.list_alerts(client, offset=offset, limit=limit, **filters))
 
 
 def alert_get(*, alert_id: str) -> AlertRecord | None:
-    try:
-        return reader.get_alert(redis_client(), alert_id)
-    except redis.RedisError as exc:
-        raise AlertHistoryUnavailable() from exc
+    return _read(lambda client: reader.get_alert(client, alert_id))
 
 
 def alert_store_check() -> None:

@@ -30,6 +30,9 @@ def outbox(store):
         ([1, 2], "body: must be a JSON object"),
         ({**webhook(alert()), "version": "3"}, "unsupported webhook version '3'"),
         (webhook(alert(), {**alert(fingerprint="x"), "startsAt": "soon"}), "alerts[1].startsAt"),
+        # valid JSON, but a lone surrogate cannot be stored as UTF-8
+        (json.dumps(webhook(alert(job="\ud800"))), "labels"),
+        (json.dumps(webhook(alert(fingerprint="\udfff"))), "fingerprint"),
     ],
 )
 def test_bad_payloads_get_400_and_store_nothing(client, store, body, message):

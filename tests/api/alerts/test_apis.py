@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from alerts.filters import SINCE_AFTER_UNTIL
 from alerts.selectors import AlertHistoryUnavailable
+from alertstore import layout
 from tests.support.ports import free_port
 
 LIST = "/api/v1/alerts/"
@@ -156,3 +157,12 @@ def test_redis_unreachable_is_a_503_saying_so(staff_client):
     for response in (listed, detail):
         assert response.status_code == 503
         assert response.json() == {"detail": AlertHistoryUnavailable.default_detail}
+
+
+def test_a_store_in_another_layout_is_a_503_naming_the_migration(staff_client, redis_server):
+    redis_server.client().set(layout.SCHEMA_KEY, "1")
+
+    response = staff_client.get(LIST)
+
+    assert response.status_code == 503
+    assert "python -m alertstore.migrate" in response.json()["detail"]

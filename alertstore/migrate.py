@@ -1,0 +1,128 @@
+"""Upgrade a schema-1 alert store to the current schema in place: `python -m alertstore.migrate`.
+
+Schema 1 indexed each filter value on its own; this builds the combination indexes from
+the records (fields) and schema 1's all-records index (exact scores: a record keeps
+starts_at only to the millisecond), then deletes schema 1's indexes and stamps the new
+version in one transaction. Until then the store stays a complete schema-1 store — the
+new reader and writer refuse it (the bridge answers 503, so Alertmanager retries) — and a
+run that fails or finds the store changed underneath it (a schema-1 bridge still writing)
+removes what it built and can simply be run again. Records are never touched. Redis needs
+room for both schemas' indexes meanwhile (12 entries per record, ~1.5 KB).
+
+    python -m alertstore.migrate [--redis-url URL]   (default: $REDIS_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import redis as redis_lib
+
+from alertstore import layout, records
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6380/0"  # SPEC: REDIS_URL's default
+BATCH = 1000
+# Schema 1's writer changed these (and the records) on every transition.
+_V1_WATCHED = (layout.SCHEMA_KEY, layout.V1_INDEX_KEY, *layout.V1_STATUS_INDEX_KEYS)
+
+
+class StoreChanged(RuntimeError):
+    """Something wrote to the store while it was being migrated."""
+
+
+def _index_keys(redis: redis_lib.Redis) -> tuple[list[str], list[str]]:
+    """(schema-1 index keys, combination index keys) present in the store."""
+    old, new = [layout.V1_INDEX_KEY], []
+    for key in redis.scan_iter(match=f"{layout.INDEX_KEY_PREFIX}*", count=BATCH):
+        key = layout.text(key)
+        try:
+            layout.index_filters(key)
+        except ValueError:
+            old.append(key)
+        else:
+            new.append(key)
+    return old, new
+
+
+def _build(redis: redis_lib.Redis) -> int:
+    """Add every record of schema 1's all-records index to its 8 combination indexes."""
+    built = 0
+    for start in range(0, redis.zcard(layout.V1_INDEX_KEY), BATCH):
+        entries = redis.zrange(layout.V1_INDEX_KEY, start, start + BATCH - 1, withscores=True)
+        raws = redis.mget([layout.record_key(layout.text(member)) for member, _ in entries])
+        pipe = redis.pipeline(transaction=False)
+        for (member, score), raw in zip(entries, raws, strict=True):
+            if raw is None:  # an index entry without its record: schema 1 never listed it
+                continue
+            record = records.decode(raw)
+            for status in (None, record["status"]):
+                for key in layout.index_keys(record["severity"], record["alert_type"], status):
+                    pipe.zadd(key, {member: score})
+            built += 1
+        pipe.execute()
+    return built
+
+
+def migrate(redis: redis_lib.Redis) -> int | None:
+    """Upgrade the store; how many records were indexed, None when there was nothing to do
+    (already at SCHEMA_VERSION, or empty). SchemaMismatch for a version it cannot upgrade,
+    StoreChanged when something wrote meanwhile (nothing changed; run it again)."""
+    with redis.pipeline() as watching:
+        watching.watch(*_V1_WATCHED)
+        stored = watching.get(layout.SCHEMA_KEY)
+        version = None if stored is None else layout.text(stored)
+        if version is None or version == layout.SCHEMA_VERSION:
+            return None
+        if version not in layout.MIGRATES_FROM:
+            raise layout.SchemaMismatch(
+                f"alert store schema is {version}: {layout.MIGRATE_COMMAND} upgrades "
+                f"{', '.join(layout.MIGRATES_FROM)} to {layout.SCHEMA_VERSION}"
+            )
+        old, leftovers = _index_keys(redis)
+        if leftovers:  # from a run that died before cleaning up
+            redis.delete(*leftovers)
+        try:
+            built = _build(redis)
+            watching.multi()
+            watching.delete(*old)
+            watching.set(layout.SCHEMA_KEY, layout.SCHEMA_VERSION)
+            watching.execute()
+        except BaseException as exc:
+            _, new = _index_keys(redis)
+            if new:
+                redis.delete(*new)
+            if isinstance(exc, redis_lib.WatchError):
+                raise StoreChanged(
+                    "the alert store changed while migrating (is a schema-1 alert bridge "
+                    "still writing?); nothing was changed, stop it and run again"
+                ) from exc
+            raise
+    return built
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog=layout.MIGRATE_COMMAND, description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+        help=f"the alert store (default: $REDIS_URL, else {DEFAULT_REDIS_URL})",
+    )
+    args = parser.parse_args()
+    try:
+        built = migrate(redis_lib.Redis.from_url(args.redis_url))
+    except (layout.SchemaMismatch, StoreChanged, redis_lib.RedisError) as exc:
+        print(f"alert store migration failed: {exc}", file=sys.stderr)
+        return 1
+    if built is None:
+        print(f"alert store needs no migration (schema {layout.SCHEMA_VERSION} or empty)")
+    else:
+        print(f"alert store upgraded to schema {layout.SCHEMA_VERSION}: {built} records indexed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""alertstore.layout: index keys of free-form alert types encode and decode exactly."""
+
+import pytest
+
+from alertstore import layout
+from tests.alertstore.brute_force import ALERT_TYPES
+
+
+@pytest.mark.parametrize("alert_type", [*ALERT_TYPES, "", "%41", "�"])
+def test_index_keys_round_trip_any_alert_type(alert_type):
+    key = layout.index_key("ERROR", alert_type, "firing")
+
+    assert layout.index_filters(key) == ("ERROR", alert_type, "firing")
+    assert key.count(":") == 5 and not set(key[len(layout.INDEX_KEY_PREFIX) :]) & set("*?[]")
+
+
+def test_any_is_a_star_and_the_star_alert_type_is_not_any():
+    assert layout.INDEX_KEY == "taskmgr:alerts:by:*:*:*"
+    assert layout.index_filters(layout.index_key(status="resolved")) == (None, None, "resolved")
+    assert layout.index_key(alert_type="*") != layout.INDEX_KEY
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "taskmgr:alerts:index",  # schema 1
+        "taskmgr:alerts:by:severity:ERROR",  # schema 1
+        "taskmgr:alerts:by:alert_type:a:b",  # schema 1, a type with a colon
+        "taskmgr:alerts:by:LOUD:*:*",
+        "taskmgr:alerts:by:*:*:open",
+        "taskmgr:alerts:by:*:%41:*",  # not the one spelling of "A"
+        "taskmgr:alerts:by:*:%ff:*",  # not UTF-8
+        "taskmgr:alert:0123",
+    ],
+)
+def test_anything_else_is_not_an_index_key(key):
+    with pytest.raises(ValueError, match="not an alert index key"):
+        layout.index_filters(key)
+
+
+def test_a_record_is_in_four_indexes_per_status_choice():
+    keys = [layout.index_keys("INFO", "a:b", status) for status in (None, "firing")]
+
+    assert keys[0] == [
+        "taskmgr:alerts:by:INFO:a%3Ab:*",
+        "taskmgr:alerts:by:INFO:*:*",
+        "taskmgr:alerts:by:*:a%3Ab:*",
+        "taskmgr:alerts:by:*:*:*",
+    ]
+    assert keys[1] == [key.removesuffix("*") + "firing" for key in keys[0]]

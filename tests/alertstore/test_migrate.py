@@ -1,0 +1,189 @@
+"""alertstore.migrate: a schema-1 store becomes a schema-2 one that lists like brute force;
+anything it cannot or need not migrate is left exactly as it was."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from alertstore import layout, migrate, reader, records, writer
+from tests.alertstore.brute_force import (
+    assert_lists_like_brute_force,
+    event_resolved,
+    random_history,
+)
+from tests.alertstore.events import T0, event
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def store_as_schema_1(store, history):
+    """What schema 1's writer left: records, one index per filter value, version "1" — and
+    one index entry whose record is gone."""
+    now = T0 + timedelta(days=1)
+    pipe = store.pipeline()
+    for ev, expected in zip(history.created, history.records, strict=True):
+        record = records.new_record(ev, now)
+        record["status"] = expected.status
+        pipe.set(layout.record_key(expected.id), records.encode(record))
+        for key in (
+            "taskmgr:alerts:index",
+            f"taskmgr:alerts:by:severity:{expected.severity}",
+            f"taskmgr:alerts:by:alert_type:{expected.alert_type}",
+            f"taskmgr:alerts:by:status:{expected.status}",
+        ):
+            pipe.zadd(key, {expected.id: expected.score})
+    pipe.zadd("taskmgr:alerts:index", {"0" * 20: T0.timestamp()})
+    pipe.set(layout.SCHEMA_KEY, "1")
+    pipe.execute()
+
+
+def snapshot(store):
+    """Every key with its content."""
+    read = {
+        b"zset": lambda key: store.zrange(key, 0, -1, withscores=True),
+        b"list": lambda key: store.lrange(key, 0, -1),
+        b"string": store.get,
+    }
+    return {key: read[store.type(key)](key) for key in store.scan_iter()}
+
+
+@pytest.fixture
+def history(store):
+    history = random_history(seed=3)
+    store_as_schema_1(store, history)
+    return history
+
+
+def test_schema_1_is_refused_with_the_command_that_upgrades_it(store, history):
+    before = snapshot(store)
+    hint = r"schema is 1, this (reader reads|writer writes) 2; .*`python -m alertstore\.migrate`"
+
+    with pytest.raises(layout.SchemaMismatch, match=hint):
+        reader.check_schema(store)
+    with pytest.raises(layout.SchemaMismatch, match=hint):
+        writer.record_transition(store, event(), now=T0, cooldown_seconds=300)
+    assert snapshot(store) == before
+
+
+def test_migrates_schema_1_to_indexes_that_list_like_brute_force(store, history):
+    stored_records = {k: v for k, v in snapshot(store).items() if k.startswith(b"taskmgr:alert:")}
+
+    assert migrate.migrate(store) == len(history.expected)
+
+    reader.check_schema(store)
+    assert store.get(layout.SCHEMA_KEY) == b"2"
+    assert_lists_like_brute_force(store, history)
+    after = snapshot(store)
+    assert {k: v for k, v in after.items() if k.startswith(b"taskmgr:alert:")} == stored_records
+    for key in after:  # schema 1's indexes are gone
+        if key.startswith(b"taskmgr:alerts:by:"):
+            layout.index_filters(key)
+    assert b"taskmgr:alerts:index" not in after
+    assert migrate.migrate(store) is None  # already done
+    assert snapshot(store) == after
+
+
+def test_a_migrated_store_takes_new_writes(store, history):
+    migrate.migrate(store)
+    ev, firing = next(
+        (ev, e)
+        for ev, e in zip(history.created, history.records, strict=True)
+        if e.status == "firing"
+    )
+    later = T0 + timedelta(days=1)  # newer than the whole history
+
+    writer.record_transitions(
+        store,
+        [event(fingerprint="new", starts_at=later), event_resolved(ev)],
+        now=later,
+        cooldown_seconds=300,
+    )
+
+    newest = reader.list_alerts(store, severity="ERROR", alert_type="high_error_rate", limit=1)
+    assert newest[1][0]["id"] == records.alert_id("new", later)
+    for status, holds in (("firing", False), ("resolved", True)):
+        for key in layout.index_keys(firing.severity, firing.alert_type, status):
+            assert (store.zscore(key, firing.id) is not None) == holds, key
+
+
+def test_leftovers_of_an_interrupted_run_are_rebuilt(store, history):
+    store.zadd(layout.index_key("INFO"), {"ghost": 1.0})
+
+    migrate.migrate(store)
+
+    assert store.zscore(layout.index_key("INFO"), "ghost") is None
+    assert_lists_like_brute_force(store, history)
+
+
+class WritingBridge(redis.Redis):
+    """A real client; while the migration reads records, a schema-1 bridge stores one."""
+
+    def mget(self, *args, **kwargs):
+        self.zadd("taskmgr:alerts:index", {"late": T0.timestamp()})
+        return super().mget(*args, **kwargs)
+
+
+def test_a_write_during_the_migration_changes_nothing(redis_server, store, history):
+    store.zadd("taskmgr:alerts:index", {"late": T0.timestamp()})
+    before = snapshot(store)
+    store.zrem("taskmgr:alerts:index", "late")
+
+    with pytest.raises(migrate.StoreChanged, match="stop it and run again"):
+        migrate.migrate(WritingBridge(port=redis_server.port))
+
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("version", ["2", None])
+def test_nothing_to_do_leaves_the_store_alone(store, version):
+    if version:
+        writer.record_transition(store, event(), now=T0, cooldown_seconds=300)
+    before = snapshot(store)
+
+    assert migrate.migrate(store) is None
+    assert snapshot(store) == before
+
+
+def test_an_unknown_version_is_refused(store, history):
+    store.set(layout.SCHEMA_KEY, "7")
+    before = snapshot(store)
+
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 7: .* upgrades 1 to 2$"):
+        migrate.migrate(store)
+    assert snapshot(store) == before
+
+
+def run_command(*args, redis_url):
+    return subprocess.run(
+        [sys.executable, "-m", "alertstore.migrate", *args],
+        cwd=REPO,
+        env={**os.environ, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_command_upgrades_the_store_at_redis_url(redis_server, store, history):
+    done = run_command(redis_url=redis_server.url)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert (
+        done.stdout
+        == f"alert store upgraded to schema 2: {len(history.expected)} records indexed\n"
+    )
+    reader.check_schema(store)
+
+
+def test_the_command_says_why_it_fails(redis_server, store, history):
+    store.set(layout.SCHEMA_KEY, "7")
+
+    done = run_command("--redis-url", redis_server.url, redis_url="redis://127.0.0.1:1/0")
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("alert store migration failed: alert store schema is 7")
