@@ -56,6 +56,15 @@ def one_run(tmp: Path) -> tuple[float, tuple[float, float, float]]:
             stack.start()
             traffic = Traffic(f"{stack.api_url}/health", rate=RATE).start()
             try:
+                # A running system has Prometheus scraping long before an incident; a fresh
+                # one adds its targets ~5 s after /-/ready (the scrape manager's reload tick,
+                # prometheus/prometheus#14073). Start the baseline once it records traffic.
+                wait_until(
+                    lambda: stack.query("taskmgr:http_requests:rate > 0"),
+                    timeout=DEADLINE_SECONDS,
+                    interval=0.1,
+                    what=f"Prometheus recording the API's traffic\n{stack.logs()}",
+                )
                 time.sleep(BASELINE_SECONDS)
                 traffic.set_headers(FAULT)
                 message = wait_until(

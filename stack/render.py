@@ -35,8 +35,7 @@ from stack.settings import REPO, TOKEN_FILE, Settings, SettingsError, load
 PLACEHOLDER = re.compile(r"@@([A-Za-z0-9_]*)@@")
 TEMPLATES = {  # rendered path → template, relative to the repo
     "prometheus.yml": Path("prometheus/prometheus.yml"),
-    "rules/recording.yml": Path("prometheus/rules/recording.yml"),
-    "rules/alerting.yml": Path("prometheus/rules/alerting.yml"),
+    "rules/taskmgr.yml": Path("prometheus/rules/taskmgr.yml"),
     "alertmanager.yml": Path("alertmanager/alertmanager.yml"),
 }
 STACK_ENV = "stack.env"  # also marks a directory as ours to replace

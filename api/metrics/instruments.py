@@ -22,6 +22,19 @@ http_requests_total = Counter(
     REQUEST_LABELS,
 )
 
+# The same responses by status class, every class created at import so each series exists
+# (at 0) from the first scrape. rate() needs two samples of a series, so a series born with
+# the first 5xx would delay HighErrorRate by a scrape; the alerting records read this one.
+RESPONSE_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+http_responses_total = Counter(
+    "taskmgr_http_responses_total",
+    "HTTP responses answered, by status class (1xx..5xx); every class exported from start.",
+    ("class",),
+)
+for _class in RESPONSE_CLASSES:
+    http_responses_total.labels(_class)
+
 http_request_duration_seconds = Histogram(
     "taskmgr_http_request_duration_seconds",
     "Time from the first middleware to the response, by method, route template and status.",

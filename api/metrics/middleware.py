@@ -1,4 +1,5 @@
-"""Times and labels every request by method, route template and status; no I/O.
+"""Times and labels every request by method, route template and status (and counts it by
+status class); no I/O.
 
 Placed first in MIDDLEWARE so it brackets everything else (throttling, auth, injected
 faults). Labels come from the resolver, never the path, so ids cannot create series.
@@ -19,8 +20,8 @@ KNOWN_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 )
 
-# (method, route, status) -> (counter child, histogram child). Bounded: methods are
-# clamped, routes are templates and statuses are HTTP codes.
+# (method, route, status) -> (counter child, histogram child, class counter child).
+# Bounded: methods are clamped, routes are templates and statuses are HTTP codes.
 _children: dict[tuple[str, str, str], tuple] = {}
 
 
@@ -31,8 +32,15 @@ def _bound(method: str, route: str, status: str) -> tuple:
         children = _children[key] = (
             instruments.http_requests_total.labels(*key),
             instruments.http_request_duration_seconds.labels(*key),
+            instruments.http_responses_total.labels(status_class(status)),
         )
     return children
+
+
+def status_class(status: str) -> str:
+    """The status class, "503" -> "5xx": one of instruments.RESPONSE_CLASSES, as Django keeps
+    codes in 100..599 (a code set outside that still gets a bounded class of its own)."""
+    return f"{status[0]}xx"
 
 
 def route_of(request: HttpRequest) -> str:
@@ -76,9 +84,10 @@ class MetricsMiddleware:
             return response
         finally:
             elapsed = time.perf_counter() - start
-            counter, histogram = _bound(method_of(request), route_of(request), status)
+            counter, histogram, by_class = _bound(method_of(request), route_of(request), status)
             counter.inc()
             histogram.observe(elapsed)
+            by_class.inc()
             in_flight.dec()
             user_id = authenticated_user_id(request)
             if user_id is not None:

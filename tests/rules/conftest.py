@@ -1,9 +1,9 @@
 """Rendered rules for each timing profile, with the promtool unit tests rendered beside them.
 
-The promtool test files (prometheus/rules/tests/*.yml) are templates too: besides the rules'
-placeholders they need test timings that follow the profile (when an alert must still be
-quiet, when it must fire). `rule_test_values` derives them; the templates' header comments
-describe the scenario they assume.
+The promtool test files (prometheus/rules/tests/<rule file>_test.yml) are templates too:
+besides the rules' placeholders they need test timings that follow the profile (when an
+alert must still be quiet, when it must fire). `rule_test_values` derives them; the
+templates' header comments describe the scenarios they assume.
 """
 
 import math
@@ -63,6 +63,7 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         "AFTER_STEPS": str(after),
         "TOTAL_STEPS": str(incident + after + 1),
         "ERRORS_AT_END": str(5 * incident),  # the 5xx counter after 5 per step
+        "LATE_INCIDENT_STEPS": str(incident - 1),  # its steps after the first
         "DOWN_STEPS": str(down),
         **{f"RATE_{n}": str(round(n / window * 1e6)) for n in (50, 450, 500)},
     }

@@ -16,17 +16,22 @@ from tests.support.processes import ServerProcess
 
 
 class FailingApi(BaseHTTPRequestHandler):
-    """/metrics of an API answering 20 requests/s, half of them 5xx (hand-written counters)."""
+    """/metrics of an API answering 20 requests/s, half of them 5xx (hand-written counters,
+    both the labelled one and the by-class one the totals are recorded from)."""
 
     started = time.monotonic()
 
     def do_GET(self):
         served = int((time.monotonic() - self.started) * 20)
+        ok, failed = served // 2, served - served // 2
         route = 'method="GET",route="api/v1/tasks/"'
         body = (
             "# TYPE taskmgr_http_requests_total counter\n"
-            f'taskmgr_http_requests_total{{{route},status="200"}} {served // 2}\n'
-            f'taskmgr_http_requests_total{{{route},status="500"}} {served - served // 2}\n'
+            f'taskmgr_http_requests_total{{{route},status="200"}} {ok}\n'
+            f'taskmgr_http_requests_total{{{route},status="500"}} {failed}\n'
+            "# TYPE taskmgr_http_responses_total counter\n"
+            f'taskmgr_http_responses_total{{class="2xx"}} {ok}\n'
+            f'taskmgr_http_responses_total{{class="5xx"}} {failed}\n'
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")

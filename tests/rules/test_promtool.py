@@ -11,6 +11,7 @@ from stack.render import REPO, render
 from tests.rules.conftest import render_rule_tests, stack_settings
 
 CONTRACTS = REPO / "docs" / "contracts.md"
+RULES = "taskmgr.yml"  # the one rule file: one group, records then the alerts reading them
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
@@ -41,8 +42,12 @@ def contract_records() -> set[str]:
     return names
 
 
+def groups_in(path) -> list[dict]:
+    return yaml.safe_load(path.read_text())["groups"]
+
+
 def rules_in(path) -> list[dict]:
-    return [rule for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"]]
+    return [rule for group in groups_in(path) for rule in group["rules"]]
 
 
 def test_config_and_rules_pass_promtool_check(rendered):
@@ -50,12 +55,31 @@ def test_config_and_rules_pass_promtool_check(rendered):
     assert_ok(promtool("check", "rules", *map(str, sorted((rendered / "rules").glob("*.yml")))))
 
 
-def test_recording_rule_unit_tests_pass(rendered):
-    assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "recording_test.yml")))
+def test_rule_unit_tests_pass(rendered):
+    assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "taskmgr_test.yml")))
 
 
-def test_alerting_rule_unit_tests_pass(rendered):
-    assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "alerting_test.yml")))
+def test_every_rule_file_has_its_unit_tests(rendered):
+    rule_files = sorted(p.stem for p in (rendered / "rules").glob("*.yml"))
+    tested = sorted(p.stem.removesuffix("_test") for p in (rendered / "rules/tests").glob("*.yml"))
+    assert rule_files == tested == ["taskmgr"]
+
+
+def test_alerts_evaluate_right_after_the_records_they_read(rendered):
+    # One group runs its rules in order at one timestamp; across groups an alert could read
+    # a record one evaluation late.
+    (group,) = groups_in(rendered / "rules" / RULES)
+    records = [rule["record"] for rule in group["rules"] if "record" in rule]
+    kinds = ["record" if "record" in rule else "alert" for rule in group["rules"]]
+    assert kinds == sorted(kinds, reverse=True), "every record must come before every alert"
+    read = {
+        name
+        for rule in group["rules"]
+        if "alert" in rule
+        for name in re.findall(r"[a-z_]*:[a-z_0-9:]+", rule["expr"])
+    }
+    assert {"taskmgr:http_errors_per_requests:ratio", "taskmgr:http_requests:rate"} <= read
+    assert read <= set(records), f"alerts read records this group lacks: {read - set(records)}"
 
 
 def test_unit_tests_fail_when_the_rules_disagree(tmp_path):
@@ -65,13 +89,13 @@ def test_unit_tests_fail_when_the_rules_disagree(tmp_path):
         stack_settings(tmp_path, TIMING_PROFILE="fast", ERROR_RATE_THRESHOLD="20"), tmp_path / "c"
     )
     tests = render_rule_tests(expected, out_dir / "rules")
-    result = promtool("test", "rules", str(tests["alerting_test"]))
+    result = promtool("test", "rules", str(tests["taskmgr_test"]))
     assert result.returncode != 0
     assert "alertname: HighErrorRate" in result.stderr
 
 
 def test_every_contract_record_is_defined(rendered):
-    defined = {rule["record"] for rule in rules_in(rendered / "rules" / "recording.yml")}
+    defined = {rule["record"] for rule in rules_in(rendered / "rules" / RULES) if "record" in rule}
     promised = contract_records()
     assert "taskmgr:http_request_duration_seconds:p99" in promised  # the shorthand was expanded
     assert promised <= defined, f"missing records: {sorted(promised - defined)}"
@@ -79,7 +103,9 @@ def test_every_contract_record_is_defined(rendered):
 
 def test_every_contract_alert_is_defined_with_its_labels(rendered):
     defined = {
-        rule["alert"]: rule["labels"] for rule in rules_in(rendered / "rules" / "alerting.yml")
+        rule["alert"]: rule["labels"]
+        for rule in rules_in(rendered / "rules" / RULES)
+        if "alert" in rule
     }
     promised = {
         re.search(r"`(\w+)`", cells[0])[1]: dict(re.findall(r'`(\w+)="([^"]*)"`', cells[1]))
@@ -100,4 +126,4 @@ def test_prometheus_scrapes_every_contract_job(rendered):
         "alertmanager",
         "prometheus",
     }
-    assert config["rule_files"] == ["rules/recording.yml", "rules/alerting.yml"]
+    assert config["rule_files"] == [f"rules/{RULES}"]

@@ -32,8 +32,7 @@ def test_renders_every_file(make_settings, tmp_path):
     out_dir = render(settings, tmp_path / "config")
     files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
     assert files == [
-        "alertmanager.yml", "bridge_token", "prometheus.yml",
-        "rules/alerting.yml", "rules/recording.yml", "stack.env",
+        "alertmanager.yml", "bridge_token", "prometheus.yml", "rules/taskmgr.yml", "stack.env",
     ]  # fmt: skip
     for path in out_dir.rglob("*.yml"):
         assert "@@" not in path.read_text(), path
@@ -41,10 +40,10 @@ def test_renders_every_file(make_settings, tmp_path):
     assert prometheus["global"] == {"scrape_interval": "1s", "evaluation_interval": "1s"}
     api_job = next(job for job in prometheus["scrape_configs"] if job["job_name"] == "taskmgr-api")
     assert api_job["static_configs"] == [{"targets": ["api:8100"]}]
-    alerting = (out_dir / "rules" / "alerting.yml").read_text()
-    assert "taskmgr:http_errors_per_requests:ratio * 100 > 12.5" in alerting
-    assert "over the last 15 seconds" in alerting
-    assert "[15s]" in (out_dir / "rules" / "recording.yml").read_text()
+    rules = (out_dir / "rules" / "taskmgr.yml").read_text()
+    assert "taskmgr:http_errors_per_requests:ratio * 100 > 12.5" in rules
+    assert "over the last 15 seconds" in rules
+    assert "[15s]" in rules
     assert stat.S_IMODE((out_dir / "bridge_token").stat().st_mode) == 0o600
 
 
@@ -62,7 +61,7 @@ def test_rerender_replaces_the_previous_one(make_settings, tmp_path):
     (out_dir / "stale.yml").write_text("old")
     render(make_settings(TIMING_PROFILE="fast"), out_dir)
     assert not (out_dir / "stale.yml").exists()
-    assert "[15s]" in (out_dir / "rules" / "recording.yml").read_text()
+    assert "[15s]" in (out_dir / "rules" / "taskmgr.yml").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config"]  # no staging dirs left
 
 
@@ -71,7 +70,7 @@ def test_a_failed_render_changes_nothing(make_settings, tmp_path, monkeypatch):
     before = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
     broken = tmp_path / "broken.yml"
     broken.write_text("groups: @@NOT_A_SETTING@@\n")
-    monkeypatch.setitem(render_module.TEMPLATES, "rules/alerting.yml", broken)
+    monkeypatch.setitem(render_module.TEMPLATES, "rules/taskmgr.yml", broken)
     with pytest.raises(RenderError, match="NOT_A_SETTING"):
         render(make_settings(TIMING_PROFILE="fast"), out_dir)
     assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == before
@@ -96,7 +95,7 @@ def test_cli_profile_flag_overrides_the_environment(tmp_path):
         "stack.render", "--out", str(tmp_path / "out"), "--profile", "fast", env=env, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert "[15s]" in (tmp_path / "out" / "rules" / "recording.yml").read_text()
+    assert "[15s]" in (tmp_path / "out" / "rules" / "taskmgr.yml").read_text()
 
 
 def test_cli_defaults_to_the_state_dir_and_can_check(tmp_path):

@@ -51,6 +51,26 @@ def test_four_workers_report_one_sum(api_server):
     assert not any("pid" in dict(labels) for _, labels in scraped)
 
 
+def test_every_status_class_is_exported_from_the_start(api_server):
+    # A 5xx series born with the first error would be one scrape late for rate(), and so
+    # for HighErrorRate: the class counter exports all five classes before any is used.
+    api = api_server(workers=2)
+    hit(f"{api.url}{COUNTED}", 20)
+
+    scraped = api.metrics()
+
+    by_class = {
+        dict(labels)["class"]: value
+        for (name, labels), value in scraped.items()
+        if name == "taskmgr_http_responses_total"
+    }
+    assert sorted(by_class) == ["1xx", "2xx", "3xx", "4xx", "5xx"], scraped
+    assert by_class["5xx"] == 0
+    # the same responses as the labelled counter, however the workers split them
+    labelled = sum(v for (name, _), v in scraped.items() if name == "taskmgr_http_requests_total")
+    assert sum(by_class.values()) == labelled >= 20
+
+
 def test_a_killed_worker_keeps_its_counts_and_leaves_no_files(api_server):
     api = api_server(workers=2)
     before = api.metrics().get(DOCS_TOTAL, 0)

@@ -15,6 +15,7 @@ from metrics.exposition import render_metrics
 from metrics.middleware import MetricsMiddleware
 
 REQUESTS = "taskmgr_http_requests_total"
+RESPONSES = "taskmgr_http_responses_total"
 DURATION_COUNT = "taskmgr_http_request_duration_seconds_count"
 IN_FLIGHT = "taskmgr_http_requests_in_flight"
 
@@ -28,6 +29,7 @@ def test_a_request_is_counted_and_timed_under_its_route(client, registry_delta):
     changes = registry_delta.changes()
     assert registry_delta.delta(REQUESTS, **labels) == 1, changes
     assert registry_delta.delta(DURATION_COUNT, **labels) == 1, changes
+    assert registry_delta.delta(RESPONSES, **{"class": "2xx"}) == 1, changes
     assert registry_delta.delta(IN_FLIGHT) == 0, changes
 
 
@@ -51,6 +53,7 @@ def test_a_path_no_route_matches_is_labelled_unmatched(client, registry_delta):
     assert response.status_code == 404
     labels = {"method": "GET", "route": instruments.UNMATCHED_ROUTE, "status": "404"}
     assert registry_delta.delta(REQUESTS, **labels) == 1, registry_delta.changes()
+    assert registry_delta.delta(RESPONSES, **{"class": "4xx"}) == 1, registry_delta.changes()
     assert missing not in render_metrics().decode()
 
 
@@ -72,7 +75,18 @@ def test_an_escaping_exception_counts_as_500_and_is_re_raised(registry_delta):
     labels = {"method": "POST", "route": instruments.UNMATCHED_ROUTE, "status": "500"}
     changes = registry_delta.changes()
     assert registry_delta.delta(REQUESTS, **labels) == 1, changes
+    assert registry_delta.delta(RESPONSES, **{"class": "5xx"}) == 1, changes
     assert registry_delta.delta(IN_FLIGHT) == 0, changes
+
+
+@pytest.mark.parametrize(("status", "status_class"), [(101, "1xx"), (302, "3xx"), (503, "5xx")])
+def test_every_response_is_counted_in_its_status_class(registry_delta, status, status_class):
+    MetricsMiddleware(lambda request: HttpResponse(status=status))(RequestFactory().get("/"))
+
+    changes = registry_delta.changes()
+    assert registry_delta.delta(RESPONSES, **{"class": status_class}) == 1, changes
+    moved = {dict(labels)["class"] for name, labels in changes if name == RESPONSES}
+    assert moved == {status_class}, changes
 
 
 def test_in_flight_counts_the_request_while_it_runs(registry_delta):
