@@ -8,7 +8,13 @@ from rest_framework.response import Response
 
 from tasks.filters import TaskFilter
 from tasks.selectors import task_get_for, task_list_for, task_stats_for
-from tasks.serializers import TaskInputSerializer, TaskOutputSerializer, TaskStatsSerializer
+from tasks.serializers import (
+    TASK_ROW_COLUMNS,
+    TaskInputSerializer,
+    TaskOutputSerializer,
+    TaskStatsSerializer,
+    task_rows_output,
+)
 from tasks.services import task_create, task_delete, task_mark_done, task_update
 
 # The selector applies TaskFilter; this only documents its parameters in the schema.
@@ -34,8 +40,8 @@ class TaskViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         tasks = task_list_for(user=request.user, filters=request.query_params)
-        page = self.paginate_queryset(tasks)
-        return self.get_paginated_response(TaskOutputSerializer(page, many=True).data)
+        rows = self.paginate_queryset(tasks.values_list(*TASK_ROW_COLUMNS))
+        return self.get_paginated_response(task_rows_output(rows))
 
     def create(self, request):
         data = self._validated(request)
