@@ -7,7 +7,7 @@ from rest_framework.exceptions import APIException
 
 from alertstore import layout, reader
 from alertstore.records import AlertRecord
-from metrics.redis_client import redis_client
+from taskmgr.redis_client import redis_client
 
 
 class AlertHistoryUnavailable(APIException):

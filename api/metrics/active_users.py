@@ -19,7 +19,7 @@ import redis
 from prometheus_client.core import GaugeMetricFamily
 
 from metrics.instruments import ACTIVE_USERS_HELP, ACTIVE_USERS_NAME
-from metrics.redis_client import redis_client
+from taskmgr.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

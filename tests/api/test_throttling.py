@@ -103,3 +103,19 @@ def test_with_redis_down_reads_are_served_and_auth_refuses(gunicorn_api):
     assert schema.status_code == 200  # anonymous throttle fails open
     assert login.status_code == 503  # brute-force protection fails closed
     assert login.json() == {"detail": LIMITER_UNAVAILABLE}
+
+
+@pytest.mark.django_db
+def test_retry_after_is_when_the_oldest_counted_request_leaves_the_window(
+    api_client, rates, redis_server
+):
+    rates(auth="2/min")
+
+    statuses = [api_client.post(TOKEN, BAD_LOGIN, format="json").status_code for _ in range(5)]
+    refused = api_client.post(TOKEN, BAD_LOGIN, format="json")
+
+    assert statuses == [400, 400, 429, 429, 429]
+    assert 55 <= int(refused["Retry-After"]) <= 60
+    # the log holds the counted requests only: refused ones neither count nor pile up
+    (log,) = redis_server.client().keys("*throttle*")
+    assert redis_server.client().zcard(log) == 2

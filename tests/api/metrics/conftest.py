@@ -73,10 +73,15 @@ def api_server(tmp_path, redis_server):
     Every server started is stopped at teardown, whatever happened.
     """
     started: list[ApiServer] = []
+    # A Redis database of their own: this test process runs the app too, and its
+    # active-user recorder flushes the users of earlier in-process tests into database 0.
+    server_db = 1
+    redis_server.client(db=server_db).flushdb()
+    url = f"redis://127.0.0.1:{redis_server.port}/{server_db}"
 
     def start(*, workers: int = 4, port=None, args=(), env=None) -> ApiServer:
         tmp = tmp_path / f"api{len(started)}"
-        server = ApiServer(tmp, redis_server.url, workers=workers, port=port, args=args, env=env)
+        server = ApiServer(tmp, url, workers=workers, port=port, args=args, env=env)
         started.append(server)
         server.process.start()
         return server

@@ -1,4 +1,4 @@
-"""The API's own Redis connection (active users, alert history reads).
+"""The API's own Redis connection (throttle counts, active users, alert history reads).
 
 Short timeouts: callers turn a slow or absent Redis into a clear answer instead of hanging
 a worker. redis-py's pool reconnects after gunicorn forks, so one client per URL is safe.
