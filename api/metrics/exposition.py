@@ -7,7 +7,9 @@ Either way taskmgr_active_users is computed from Redis at scrape time.
 
 from __future__ import annotations
 
+import glob
 import hmac
+import os
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,6 +19,23 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from metrics.active_users import ActiveUsersCollector
 from metrics.multiproc import fold_dead_workers, folder_lock
+
+
+class _SizedFilesCollector(MultiProcessCollector):
+    """MultiProcessCollector minus files a starting worker has created but not yet sized:
+    prometheus_client opens a new file and only then extends it, and reading it in between
+    fails the whole scrape (seen as a rare 500 while workers recycle under load)."""
+
+    def collect(self):
+        files = glob.glob(os.path.join(self._path, "*.db"))
+        return self.merge([f for f in files if _size(f) > 0], accumulate=True)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:  # folded away meanwhile
+        return 0
 
 
 def _authorized(request: HttpRequest) -> bool:
@@ -37,7 +56,7 @@ def render_metrics() -> bytes:
         # Two expositions back to back are one valid text exposition.
         return generate_latest(REGISTRY) + generate_latest(registry)
     fold_dead_workers(path)
-    MultiProcessCollector(registry, path=path)
+    _SizedFilesCollector(registry, path=path)
     with folder_lock(path, exclusive=False):
         return generate_latest(registry)
 

@@ -1,5 +1,7 @@
 """metrics/exposition.py: /metrics in the text format, optionally behind a bearer token."""
 
+import os
+
 import pytest
 from django.test import override_settings
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -43,3 +45,16 @@ def test_the_right_token_gets_the_metrics(client):
 
     assert response.status_code == 200
     assert b"taskmgr_http_requests_total" in response.content
+
+
+def test_a_file_a_starting_worker_has_not_sized_yet_does_not_fail_the_scrape(
+    client, tmp_path, redis_server
+):
+    # prometheus_client creates a worker's file empty and extends it right after; a scrape
+    # landing in between used to fail with struct.error (a 500 while workers recycle).
+    (tmp_path / f"counter_{os.getpid()}.db").touch()
+
+    with override_settings(PROMETHEUS_MULTIPROC_DIR=str(tmp_path)):
+        response = client.get("/metrics")
+
+    assert response.status_code == 200
