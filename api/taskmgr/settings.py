@@ -99,12 +99,14 @@ if DATABASE_URL:
 else:
     SQLITE_PATH = Path(env_str("SQLITE_PATH") or REPO_DIR / ".run" / "db.sqlite3")
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # sqlite creates the file, not dirs
-    _database = {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}
+    # one connection per worker kept open, as for PostgreSQL: no reopen per request
+    _database = {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "CONN_MAX_AGE": 60}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0")
-# The throttles count in this cache, so every gunicorn worker shares one count.
+# Shared by every gunicorn worker: the metrics summary's short cache. (The throttles count
+# in Redis directly: taskmgr/throttling.py.)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
