@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import layout, reader
 from bridge.delivery import backoff, retry_after
@@ -182,19 +183,23 @@ def test_a_standby_worker_takes_over_when_the_holder_dies(client, store, fake_sl
 
 
 def test_worker_metrics_count_deliveries(client, fake_slack, start_worker):
+    # a: 500 (retried), then 404 (failed for good); b and c: delivered
     fake_slack.script([(500,), (404, "no_service")])
     fire(client, alert(), alert(fingerprint="b"), alert(fingerprint="c"))
     worker = start_worker(fake_slack.url)
-    fake_slack.wait_for(1, timeout=DEADLINE)
+    fake_slack.wait_for(2, timeout=DEADLINE)
 
     def counts():
         text = requests.get(worker.metrics_url, timeout=5).text
         return {
-            outcome: f'taskmgr_bridge_slack_deliveries_total{{outcome="{outcome}"}} 1.0' in text
-            for outcome in ("ok", "failed", "retried")
+            sample.labels["outcome"]: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "taskmgr_bridge_slack_deliveries_total"
         }
 
-    poll(lambda: all(counts().values()), "ok, failed and retried each counted once")
+    expected = {"ok": 2.0, "failed": 1.0, "retried": 1.0}
+    poll(lambda: counts() == expected, f"deliveries counted as {expected}")
 
 
 def test_sigterm_stops_cleanly_and_hands_the_entry_back(client, store, fake_slack, start_worker):
