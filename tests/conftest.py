@@ -2,6 +2,7 @@
 
 import pytest
 
+from metrics.active_users import RECORDER
 from tests.e2e.stack import Stack
 from tests.e2e.traffic import Traffic
 from tests.fakes.fixtures import fake_slack  # noqa: F401 - a fixture for the whole suite
@@ -12,6 +13,9 @@ from tests.support.redis_plugin import session_redis
 @pytest.fixture
 def redis_server():
     """The session's private Redis, emptied before each test that asks for it."""
+    # The API runs in this process too (Django test client): write out the active users its
+    # earlier tests recorded now, so its flusher thread cannot add them after the wipe.
+    RECORDER.flush()
     server = session_redis()
     server.client().flushall()
     return server

@@ -39,6 +39,8 @@ class ActiveUsersRecorder:
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
+        # one flush at a time: a flush() call returns only after any in-flight one landed
+        self._flushing = threading.Lock()
         self._seen: set[int | str] = set()
         self._thread: threading.Thread | None = None
 
@@ -59,17 +61,18 @@ class ActiveUsersRecorder:
 
     def flush(self) -> None:
         """Write the ids seen since the last flush; on a Redis error keep them for the next one."""
-        with self._lock:
-            batch, self._seen = self._seen, set()
-        if not batch:
-            return
-        now = time.time()
-        try:
-            redis_client().zadd(KEY, {str(user_id): now for user_id in batch})
-        except redis.RedisError as exc:
-            logger.warning("active users: flush to Redis failed, will retry: %s", exc)
+        with self._flushing:
             with self._lock:
-                self._seen |= batch
+                batch, self._seen = self._seen, set()
+            if not batch:
+                return
+            now = time.time()
+            try:
+                redis_client().zadd(KEY, {str(user_id): now for user_id in batch})
+            except redis.RedisError as exc:
+                logger.warning("active users: flush to Redis failed, will retry: %s", exc)
+                with self._lock:
+                    self._seen |= batch
 
 
 RECORDER = ActiveUsersRecorder()
