@@ -22,6 +22,9 @@ bind = settings.GUNICORN_BIND
 workers = settings.GUNICORN_WORKERS
 timeout = settings.GUNICORN_TIMEOUT
 worker_class = "sync"
+# the longest request line gunicorn accepts (default 4094): long filter queries still reach
+# the API, which answers them in JSON; beyond this gunicorn answers 414 (documented)
+limit_request_line = 8190
 max_requests = settings.GUNICORN_MAX_REQUESTS
 accesslog = "-" if settings.GUNICORN_ACCESS_LOG else None
 # gunicorn >= 25 opens one control socket per user ($HOME/.gunicorn/gunicorn.ctl by default),

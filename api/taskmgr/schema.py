@@ -18,6 +18,12 @@ class ErrorSerializer(serializers.Serializer):
 
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Answered by gunicorn before the API sees the request, hence HTML, not our JSON error.
+URI_TOO_LONG = {
+    "description": "URI Too Long: the request line exceeds the server's limit "
+    "(8190 bytes, gunicorn's maximum); an HTML page from the server, not the API.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -42,4 +48,5 @@ class AutoSchema(openapi.AutoSchema):
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 responses[code] = {**response, "description": description}
+        responses.setdefault("414", URI_TOO_LONG)
         return responses
