@@ -13,14 +13,12 @@ from __future__ import annotations
 import secrets
 import statistics
 import sys
-import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
 from alertstore import layout
 from bench import cli, servers, wrk
 from bench.report import Result, spread, verdict
-from tests.support.redis_server import RedisServer
+from bench.workspace import workspace
 
 SCRIPT = Path(__file__).with_name("ingest.lua")
 TARGET = 1_000
@@ -29,10 +27,7 @@ TARGET = 1_000
 def run(args) -> list[Result]:
     rounds, seconds = (1, 1) if args.quick else (3, 10)
     token = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, ExitStack() as stack:
-        tmp = Path(tmp)
-        redis = RedisServer(data_dir=tmp).start()
-        stack.callback(redis.cleanup)
+    with workspace("ingest") as (tmp, redis, stack):
         bridge = servers.bridge_server(tmp, redis_url=redis.url, token=token)
         stack.enter_context(bridge.process)
         url = f"{bridge.url}/webhook"

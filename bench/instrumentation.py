@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
-from contextlib import ExitStack
-from pathlib import Path
 
 import requests
 
 from bench import cli, servers, wrk
 from bench.report import Result, spread, verdict
-from tests.support.redis_server import RedisServer
+from bench.rounds import rotations
+from bench.workspace import workspace
 
 PATH = "/api/v1/tasks/"
 # server name -> BENCH_METRICS; "ours-b" is the A/A twin of "ours"
@@ -36,10 +34,9 @@ TARGET_VS_OFF = 0.97
 
 def rounds_of(urls: dict[str, str], headers: dict[str, str], *, rounds: int, seconds: float):
     """name -> req/s per round; round r starts at the r-th variant."""
-    names = list(urls)
-    rates: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
+    rates: dict[str, list[float]] = {name: [] for name in urls}
+    for r, order in rotations(list(urls), rounds):
+        for name in order:
             report = wrk.run(urls[name] + PATH, seconds=seconds, headers=headers)
             rates[name].append(report.requests_per_second)
         cli.log(f"instrumentation: round {r + 1}: { {n: round(v[-1]) for n, v in rates.items()} }")
@@ -65,10 +62,7 @@ def ratio(rates: dict[str, list[float]], a: str, b: str) -> list[float]:
 def run(args) -> list[Result]:
     # many short rounds: a burst of someone else's load spoils one ratio, not the median
     rounds, seconds = (1, 1) if args.quick else (12, 4)
-    with tempfile.TemporaryDirectory(prefix="bench-instrumentation-") as tmp, ExitStack() as stack:
-        tmp = Path(tmp)
-        redis = RedisServer(data_dir=tmp).start()
-        stack.callback(redis.cleanup)
+    with workspace("instrumentation") as (tmp, redis, stack):
         database, token = servers.seed_database(tmp, redis.url)
         headers = {"Authorization": f"Token {token}"}
         urls = {}

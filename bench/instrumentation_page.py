@@ -17,15 +17,13 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
-from pathlib import Path
 
 from bench import cli
 from bench.report import Result, spread, verdict
+from bench.rounds import rotations
 from bench.task_list import ms_per_request, page_getter, setup_django
-from tests.support.redis_server import RedisServer
+from bench.workspace import workspace
 
 VARIANTS = ("ours", "off", "django-prometheus")
 TARGET_VS_OFF = 0.97
@@ -47,10 +45,7 @@ def handlers(token: str) -> dict[str, object]:
 
 def run(args) -> list[Result]:
     requests, rounds = (30, 2) if args.quick else (100, 40)
-    with tempfile.TemporaryDirectory(prefix="bench-instr-page-") as tmp, ExitStack() as stack:
-        tmp = Path(tmp)
-        redis = RedisServer(data_dir=tmp).start()
-        stack.callback(redis.cleanup)
+    with workspace("instr-page") as (tmp, redis, _):
         # before prometheus_client is imported: the mmap values gunicorn workers use
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(tmp / "multiproc")
         (tmp / "multiproc").mkdir()
@@ -62,8 +57,7 @@ def run(args) -> list[Result]:
             ms_per_request(get, requests // 5)  # warm-up: lazy imports, first-use caches
         ms: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
         cli.log(f"instrumentation_page: {rounds} rounds x {requests} requests per variant")
-        for r in range(rounds):
-            order = VARIANTS[r % 3 :] + VARIANTS[: r % 3]
+        for _, order in rotations(VARIANTS, rounds):
             for variant in order:
                 ms[variant].append(ms_per_request(gets[variant], requests, time.process_time))
     vs_off = [off / ours for ours, off in zip(ms["ours"], ms["off"], strict=True)]

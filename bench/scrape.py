@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 
 import requests
 
 from bench import cli, servers, wrk
 from bench.report import Result, spread, verdict
-from tests.support.redis_server import RedisServer
+from bench.workspace import workspace
 
 SCRIPT = Path(__file__).with_name("paths.lua")
 WORKERS = 4
@@ -49,10 +47,7 @@ def traffic_paths(api_url: str, token: str) -> list[str]:
 
 def run(args) -> list[Result]:
     rounds, seconds = (1, 1) if args.quick else (5, 5)
-    with tempfile.TemporaryDirectory(prefix="bench-scrape-") as tmp, ExitStack() as stack:
-        tmp = Path(tmp)
-        redis = RedisServer(data_dir=tmp).start()
-        stack.callback(redis.cleanup)
+    with workspace("scrape") as (tmp, redis, stack):
         database, token = servers.seed_database(tmp, redis.url)
         api = servers.api_server(
             tmp, "api", database=database, redis_url=redis.url, workers=WORKERS

@@ -13,14 +13,12 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 from bench import cli, servers, wrk
 from bench.report import Result, spread, verdict
-from tests.support.redis_server import RedisServer
+from bench.workspace import workspace
 
 PATH = "/api/v1/tasks/"
 TARGET_MS = 2.0
@@ -101,10 +99,7 @@ def _in_process(token: str, *, requests: int, rounds: int) -> tuple[list[float],
 def run(args) -> list[Result]:
     requests, rounds = (50, 3) if args.quick else (1000, 7)
     seconds, wrk_rounds = (1, 1) if args.quick else (10, 3)
-    with tempfile.TemporaryDirectory(prefix="bench-task-list-") as tmp, ExitStack() as stack:
-        tmp = Path(tmp)
-        redis = RedisServer(data_dir=tmp).start()
-        stack.callback(redis.cleanup)
+    with workspace("task-list") as (tmp, redis, stack):
         token = setup_django(tmp, redis.url)
         cli.log(f"task_list: in-process, {rounds} rounds x {requests} requests")
         per_round, queries = _in_process(token, requests=requests, rounds=rounds)
