@@ -7,6 +7,7 @@ replaces their rows and keeps the others, so every row carries its own machine a
 from __future__ import annotations
 
 import math
+import operator
 import os
 import platform
 import statistics
@@ -34,6 +35,24 @@ class Result:
 
 def verdict(ok: bool) -> str:
     return "pass" if ok else "FAIL"
+
+
+_COMPARE = {"≥": operator.ge, "≤": operator.le, "<": operator.lt}
+
+
+def judged(
+    benchmark: str,
+    figure: str,
+    values: Sequence[float],
+    sign: str,
+    bound: float,
+    shown: str = "{:g}",
+) -> Result:
+    """A figure whose median must be `sign bound` (≥, ≤ or <). The target column is written
+    from the same sign and bound that are checked, so the two cannot disagree; `shown` formats
+    the bound and may carry its unit ("{:g} ms")."""
+    ok = _COMPARE[sign](statistics.median(values), bound)
+    return Result(benchmark, figure, f"{sign} {shown.format(bound)}", verdict(ok))
 
 
 def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:

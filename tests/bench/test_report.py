@@ -1,6 +1,6 @@
 """bench/report.py: the results table keeps other benchmarks' rows when a subset re-runs."""
 
-from bench.report import Result, percentile, read_table, spread, write_table
+from bench.report import Result, judged, percentile, read_table, spread, write_table
 
 
 def _row(name: str, figure: str) -> Result:
@@ -38,3 +38,14 @@ def test_percentile_is_nearest_rank():
     assert percentile(values, 95) == 95
     assert percentile(values, 100) == 100
     assert percentile([7.0], 95) == 7.0
+
+
+def test_a_judged_figure_states_the_bound_its_median_is_checked_against():
+    # median 5 ms, although one round is far over the bound
+    scrape = judged("scrape", "5 ms", [4.0, 60.0, 5.0], "<", 50.0, "{:g} ms")
+    ingest = judged("ingest", "900 alerts/s", [900.0], "≥", 1000, "{:,} alerts/s")
+    at_bound = judged("task list", "2 ms", [2.0], "≤", 2.0)
+
+    assert (scrape.target, scrape.verdict) == ("< 50 ms", "pass")
+    assert (ingest.target, ingest.verdict) == ("≥ 1,000 alerts/s", "FAIL")
+    assert (at_bound.target, at_bound.verdict) == ("≤ 2", "pass")
