@@ -28,6 +28,21 @@ def _record(stack, alertname: str, **filters):
     return records[0] if records else None
 
 
+def _announced_and_stored(stack, alertname: str, status: str) -> dict:
+    """Wait for Slack's message of `status` ("firing" or "resolved"), then for the record in
+    /api/v1/alerts/ to show that status; the record."""
+    wait_until(
+        lambda: _messages(stack, alertname, status.upper()),
+        timeout=DEADLINE,
+        what=f"{alertname} {status} message\n{stack.logs()}",
+    )
+    return wait_until(
+        lambda: _record(stack, alertname, status=status),
+        timeout=DEADLINE,
+        what=f"{alertname} {status} in /api/v1/alerts/",
+    )
+
+
 @pytest.mark.parametrize(
     ("alertname", "fault", "threshold", "rate"),
     [
@@ -45,32 +60,14 @@ def test_alert_fires_once_resolves_and_respects_the_cooldown(
         traffic.set_headers(fault)
 
         # fires: exactly one Slack message, and the record carries value and threshold
-        wait_until(
-            lambda: _messages(stack, alertname, "FIRING"),
-            timeout=DEADLINE,
-            what=f"{alertname} firing message\n{stack.logs()}",
-        )
-        record = wait_until(
-            lambda: _record(stack, alertname, status="firing"),
-            timeout=DEADLINE,
-            what=f"{alertname} in /api/v1/alerts/",
-        )
+        record = _announced_and_stored(stack, alertname, "firing")
         assert record["threshold_value"] == threshold
         assert record["metric_value"] > threshold
         assert record["severity"] in ("ERROR", "WARNING")
 
         # resolves when the fault stops: one resolved message, the record turns resolved
         traffic.set_headers({})
-        wait_until(
-            lambda: _messages(stack, alertname, "RESOLVED"),
-            timeout=DEADLINE,
-            what=f"{alertname} resolved message",
-        )
-        resolved = wait_until(
-            lambda: _record(stack, alertname, status="resolved"),
-            timeout=DEADLINE,
-            what="the record to turn resolved",
-        )
+        resolved = _announced_and_stored(stack, alertname, "resolved")
         assert resolved["id"] == record["id"]
         assert resolved["ends_at"] is not None
 
