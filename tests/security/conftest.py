@@ -104,21 +104,18 @@ def start_bridge(tmp: Path, **env: str) -> ServerProcess:
 
 @pytest.fixture(scope="module")
 def live_api(tmp_path_factory) -> Iterator[LiveApi]:
-    """One API per test module (starting gunicorn per test would dominate the run)."""
+    """One API per test module (starting gunicorn per test would dominate the run). pytest
+    runs the line after `yield` at teardown whatever the tests did: no try/finally needed."""
     api = start_api(tmp_path_factory.mktemp("api"))
-    try:
-        yield api
-    finally:
-        api.server.process.stop()
+    yield api
+    api.server.process.stop()
 
 
 @pytest.fixture(scope="module")
 def live_bridge(tmp_path_factory) -> Iterator[ServerProcess]:
     bridge = start_bridge(tmp_path_factory.mktemp("bridge"))
-    try:
-        yield bridge
-    finally:
-        bridge.stop()
+    yield bridge
+    bridge.stop()
 
 
 def bridge_auth(token: str = TOKEN) -> dict[str, str]:
