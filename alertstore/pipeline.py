@@ -80,8 +80,8 @@ end
 return false
 """
 _UNCLAIM = """
-if redis.call('HGET', KEYS[1], 'state') == ARGV[1] and redis.call('HGET', KEYS[1], 'since') == ARGV[2]
-then redis.call('HSET', KEYS[1], 'announced', '0') end
+local state, since = unpack(redis.call('HMGET', KEYS[1], 'state', 'since'))
+if state == ARGV[1] and since == ARGV[2] then redis.call('HSET', KEYS[1], 'announced', '0') end
 """
 
 

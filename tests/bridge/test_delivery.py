@@ -9,7 +9,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertstore import layout, outbox, pipeline, reader
+from alertstore import layout, outbox, reader
 from bridge.delivery import backoff, retry_after
 from tests.bridge.conftest import auth
 from tests.bridge.payloads import alert, resolved, webhook
@@ -144,7 +144,7 @@ def test_a_huge_retry_after_is_bounded_and_holds_nothing_back_for_long(
     """Issue 11 item 8: `Retry-After: 3600` waits DELIVERY_MAX_RETRY_AFTER_SECONDS, not an
     hour; before the bound, this test could only end at its deadline."""
     fake_slack.script([(429, {"Retry-After": "3600"})])
-    first, second = fire(client, alert(), alert(fingerprint="second", alertname="HighLatency"))
+    first, _ = fire(client, alert(), alert(fingerprint="second", alertname="HighLatency"))
     start_worker(fake_slack.url, DELIVERY_MAX_RETRY_AFTER_SECONDS="1")
 
     messages = fake_slack.wait_for(2, timeout=DEADLINE)
