@@ -42,6 +42,13 @@ key                                 type    content
                                             this Alertmanager fingerprint, EX cooldown: a new
                                             firing record while it exists is stored with
                                             ``suppressed_by = "cooldown"`` and no message.
+``taskmgr:pipeline:heartbeat``      string  ISO time of the last Heartbeat alert on the
+                                            bridge's ``/heartbeat`` (``alertstore.pipeline``).
+``taskmgr:pipeline:state``          hash    ``state`` ok|broken, ``since`` ISO,
+                                            ``announced`` 0|1: the workers' one Slack message
+                                            per change of the heartbeat's state.
+``taskmgr:pipeline:slack``          hash    ``status`` ok|refused, ``http_status``, ``at``,
+                                            ``detail``: Slack's last answer to the worker.
 ==================================  ======  ================================================
 
 Records have no TTL: the history is kept. Index scores are floats; ties are ordered by id.
@@ -84,6 +91,9 @@ SCHEMA_KEY = f"{PREFIX}alerts:schema"
 OUTBOX_PENDING_KEY = f"{PREFIX}outbox:pending"
 OUTBOX_PROCESSING_KEY = f"{PREFIX}outbox:processing"
 OUTBOX_LEASE_KEY = f"{PREFIX}outbox:lease"
+HEARTBEAT_KEY = f"{PREFIX}pipeline:heartbeat"
+PIPELINE_STATE_KEY = f"{PREFIX}pipeline:state"
+SLACK_HEALTH_KEY = f"{PREFIX}pipeline:slack"
 
 RECORD_KEY_PREFIX = f"{PREFIX}alert:"
 INDEX_KEY_PREFIX = f"{PREFIX}alerts:by:"

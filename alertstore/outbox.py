@@ -1,15 +1,19 @@
 """The Slack outbox as a reliable queue, and the lease that lets one worker deliver.
 
-An entry moves atomically from pending to processing (BLMOVE) and leaves processing only
-in the script that marks its notification final (`writer.mark_notification(ack=...)`) or
-through `ack` when there is nothing left to send. Whatever a crashed worker left in
-processing goes back to the head of pending when the next worker takes the lease, so
-order is kept and nothing is lost.
+An entry moves from pending to processing only in `claim`, one script that first checks
+the caller's lease token: a worker that lost its lease (paused past it, partitioned) can
+no longer take an entry it will never deliver. It leaves processing only in the script
+that marks its notification final (`writer.mark_notification(ack=...)`) or through `ack`
+when there is nothing left to send. The holder claims only when it has nothing in flight,
+so whatever `claim` finds in processing was left by a dead or lapsed holder: it goes back
+to the head of pending in the same script, whenever it is found (not only when the lease
+changes hands), so order is kept and nothing is lost.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import redis as redis_lib
 
@@ -20,6 +24,15 @@ _REQUEUE = """
 local moved = 0
 while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') do moved = moved + 1 end
 return moved
+"""
+
+# KEYS: lease, processing, pending. ARGV: our lease token. Returns false when the lease is
+# not ours; else {entries re-queued from processing, the claimed entry or false}.
+_CLAIM = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local moved = 0
+while redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'LEFT') do moved = moved + 1 end
+return {moved, redis.call('LMOVE', KEYS[3], KEYS[2], 'LEFT', 'RIGHT')}
 """
 
 # Extend or drop the lease only while we still hold it (ARGV[1] = our token).
@@ -35,10 +48,32 @@ return 0
 """
 
 
-def claim(redis: redis_lib.Redis, timeout: float) -> bytes | str | None:
-    """The oldest pending entry, now in processing; None after `timeout` seconds idle."""
-    return redis.blmove(
-        layout.OUTBOX_PENDING_KEY, layout.OUTBOX_PROCESSING_KEY, timeout, "LEFT", "RIGHT"
+@dataclass(frozen=True)
+class Claim:
+    entry: bytes | str | None  # the oldest pending entry, now in processing; None: empty
+    requeued: int  # entries a dead or lapsed holder had left in processing
+
+
+def claim(redis: redis_lib.Redis, token: str) -> Claim | None:
+    """Take the oldest pending entry under lease `token`, first re-queueing whatever is in
+    processing (call it only with nothing in flight); None when the lease is not ours."""
+    reply = redis.register_script(_CLAIM)(
+        keys=[layout.OUTBOX_LEASE_KEY, layout.OUTBOX_PROCESSING_KEY, layout.OUTBOX_PENDING_KEY],
+        args=[token],
+    )
+    if reply is None:
+        return None
+    requeued, entry = reply
+    return Claim(entry, int(requeued))
+
+
+def wait_for_pending(redis: redis_lib.Redis, timeout: float) -> bool:
+    """Block until pending holds an entry (True) or `timeout` seconds pass (False), moving
+    nothing: BLMOVE from the head back to the head is a blocking peek. Claiming stays in
+    `claim`, which a blocking command could not do under the lease check."""
+    return (
+        redis.blmove(layout.OUTBOX_PENDING_KEY, layout.OUTBOX_PENDING_KEY, timeout, "LEFT", "LEFT")
+        is not None
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bridge import errors, health, store, webhook
+from bridge import errors, health, heartbeat, store, webhook
 from bridge.config import BridgeConfig
 
 
@@ -18,5 +18,6 @@ def create_app(config: BridgeConfig | None = None) -> Flask:
     errors.init_app(app)
     store.init_app(app)
     app.register_blueprint(webhook.bp)
+    app.register_blueprint(heartbeat.bp)
     app.register_blueprint(health.bp)
     return app

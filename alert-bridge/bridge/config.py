@@ -28,6 +28,8 @@ class BridgeConfig:
     slack_timeout_seconds: float = 5.0
     delivery_max_backoff_seconds: float = 300.0
     delivery_lease_seconds: float = 15.0
+    delivery_max_retry_after_seconds: float = 60.0  # upper bound on obeying Retry-After
+    heartbeat_timeout_seconds: float = 300.0  # no heartbeat this long = pipeline broken
     host: str = "127.0.0.1"  # the web app (gunicorn) and the worker's /metrics listen here
     port: int = 8001
     outbox_metrics_port: int = 8002
@@ -58,6 +60,11 @@ class BridgeConfig:
         if self.slack_timeout_seconds <= 0 or self.delivery_max_backoff_seconds <= 0:
             raise ConfigError(
                 "SLACK_TIMEOUT_SECONDS and DELIVERY_MAX_BACKOFF_SECONDS must be positive"
+            )
+        if self.delivery_max_retry_after_seconds < 0 or self.heartbeat_timeout_seconds <= 0:
+            raise ConfigError(
+                "DELIVERY_MAX_RETRY_AFTER_SECONDS must not be negative and "
+                "HEARTBEAT_TIMEOUT_SECONDS must be positive"
             )
         # The lease is renewed before each send; it must outlive the longest send, or a
         # second worker could take over and send the same message again.
@@ -97,6 +104,15 @@ class BridgeConfig:
             ),
             delivery_lease_seconds=_number(
                 env, "DELIVERY_LEASE_SECONDS", cls.delivery_lease_seconds, float
+            ),
+            delivery_max_retry_after_seconds=_number(
+                env,
+                "DELIVERY_MAX_RETRY_AFTER_SECONDS",
+                cls.delivery_max_retry_after_seconds,
+                float,
+            ),
+            heartbeat_timeout_seconds=_number(
+                env, "HEARTBEAT_TIMEOUT_SECONDS", cls.heartbeat_timeout_seconds, float
             ),
             outbox_metrics_port=_number(env, "OUTBOX_METRICS_PORT", cls.outbox_metrics_port, int),
             host=get("BRIDGE_HOST", cls.host),

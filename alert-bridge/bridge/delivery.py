@@ -3,18 +3,23 @@
 Takes outbox entries one at a time, strictly in order: a message that cannot be delivered
 yet (Slack 5xx, timeout, connection error, 429) blocks the ones behind it, which keeps
 every alert's messages in order. Retries back off exponentially up to
-DELIVERY_MAX_BACKOFF_SECONDS; a Retry-After header is obeyed as given. Other 4xx answers
-(Slack's invalid_payload, no_service …) mark the message failed and the worker moves on.
+DELIVERY_MAX_BACKOFF_SECONDS; a Retry-After header is obeyed up to
+DELIVERY_MAX_RETRY_AFTER_SECONDS (a `Retry-After: 3600` must not hold every page behind it
+for an hour). Other 4xx answers (Slack's invalid_payload, no_service …) mark the message
+failed and the worker moves on; 403/404/410 (the webhook itself refused) are also recorded
+as the pipeline's Slack health and logged at ERROR, until a later 2xx clears it.
 
 Several workers may run (HA): only the holder of the outbox lease delivers; the others
-wait to take over. The one that takes the lease first re-queues what a crashed holder
-left in processing, so nothing is lost. Nothing is sent twice: a notification is marked
+wait to take over. Entries are claimed under the lease token (`outbox.claim`), which also
+re-queues whatever a dead or lapsed holder left in processing, so nothing is lost or
+stuck. Nothing is sent twice: a notification is marked
 sent in the same script that acks its entry, and an entry whose notification is already
 final is dropped unsent. The one window left is a crash (or Redis failing) between
 Slack's 2xx and that script — a few milliseconds — after which the message is sent once
 more.
 
 SIGTERM/SIGINT: finish the current HTTP request, put the entry back, release the lease.
+Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`) in a thread.
 """
 
 from __future__ import annotations
@@ -34,15 +39,16 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import layout, outbox, reader, writer
+from alertstore import layout, outbox, pipeline, reader, writer
 from bridge import metrics
 from bridge.config import BridgeConfig, ConfigError
+from bridge.monitor import PipelineMonitor
 from bridge.slack import Links, build_message
 
 log = logging.getLogger("bridge.delivery")
 
 BASE_BACKOFF_SECONDS = 1.0
-IDLE_WAIT_SECONDS = 1.0  # BLMOVE timeout: how often an idle holder renews its lease
+IDLE_WAIT_SECONDS = 1.0  # longest idle wait for an entry (shorter if the lease needs it)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,9 @@ class DeliveryWorker:
         self.stop = stop or threading.Event()
         self.lease = outbox.Lease(store, config.delivery_lease_seconds)
         self.renew_every = config.delivery_lease_seconds / 3
+        # An idle holder renews between waits: waiting longer than that would let the lease
+        # lapse while it waits.
+        self.idle_wait = min(IDLE_WAIT_SECONDS, self.renew_every)
         self.links = Links(
             prometheus_url=config.prometheus_url,
             alertmanager_url=config.alertmanager_url,
@@ -128,16 +137,20 @@ class DeliveryWorker:
             log.warning("could not hand the outbox back cleanly: %s", exc)
 
     def _deliver_while_leased(self) -> None:
-        requeued = outbox.requeue_processing(self.redis)
-        if requeued:
-            log.info("took the outbox lease; re-queued %d unfinished entries", requeued)
         while not self.stop.is_set():
-            if not self.lease.renew():
+            claimed = outbox.claim(self.redis, self.lease.token) if self.lease.renew() else None
+            if claimed is None:
                 log.warning("lost the outbox lease; another worker delivers now")
                 return
-            entry = outbox.claim(self.redis, IDLE_WAIT_SECONDS)
-            if entry is not None:
-                self._deliver(entry)
+            if claimed.requeued:
+                log.warning(
+                    "re-queued %d entries a dead or lapsed worker left in processing",
+                    claimed.requeued,
+                )
+            if claimed.entry is None:
+                outbox.wait_for_pending(self.redis, self.idle_wait)
+            else:
+                self._deliver(claimed.entry)
 
     def _deliver(self, entry: bytes | str) -> None:
         """Send one entry until it is final, or return early (stop, lease lost) leaving it
@@ -166,6 +179,7 @@ class DeliveryWorker:
             attempt = self._post(message)
             if attempt.outcome != "retry":
                 self._mark(alert_id, index, attempt.outcome, attempt, entry)
+                self._note_slack_health(attempt)
                 metrics.SLACK_DELIVERIES.labels(
                     outcome="ok" if attempt.outcome == "sent" else "failed"
                 ).inc()
@@ -182,11 +196,10 @@ class DeliveryWorker:
             retries += 1
             self._mark(alert_id, index, "pending", attempt, None)
             metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
-            wait = (
-                attempt.wait
-                if attempt.wait is not None
-                else backoff(retries, self.config.delivery_max_backoff_seconds)
-            )
+            if attempt.wait is None:
+                wait = backoff(retries, self.config.delivery_max_backoff_seconds)
+            else:
+                wait = min(attempt.wait, self.config.delivery_max_retry_after_seconds)
             log.warning(
                 "slack refused alert %s (%s); retry %d in %.1fs",
                 alert_id,
@@ -197,6 +210,24 @@ class DeliveryWorker:
             if not self._pause(wait):
                 return
         log.warning("lost the outbox lease while delivering alert %s", alert_id)
+
+    def _note_slack_health(self, attempt: Attempt) -> None:
+        """Slack refusing the webhook (403/404/410) reaches no Slack channel: keep it where
+        /status and /ready show it, and say it at ERROR; a 2xx clears it."""
+        if attempt.outcome != "sent" and attempt.http_status not in pipeline.SLACK_REFUSALS:
+            return  # a bad message (400 …) or no answer says nothing about the webhook
+        status = pipeline.record_slack(
+            self.redis,
+            http_status=attempt.http_status,
+            detail=attempt.error,
+            now=datetime.now(UTC),
+        )
+        if status == "refused":
+            log.error(
+                "Slack refuses the webhook (%s): no message can be delivered; "
+                "check SLACK_WEBHOOK_URL",
+                attempt.error,
+            )
 
     def _post(self, message: dict) -> Attempt:
         try:
@@ -270,6 +301,8 @@ def main() -> int:
         "delivering to %s",
         "Slack" if config.slack_webhook_url else "nowhere (SLACK_WEBHOOK_URL unset)",
     )
+    monitor = PipelineMonitor(config, store, stop)
+    threading.Thread(target=monitor.run, name="pipeline-monitor", daemon=True).start()
     DeliveryWorker(config, store, stop=stop).run()
     log.info("stopped")
     return 0

@@ -1,11 +1,14 @@
-"""One error shape for every answer the bridge refuses: `{"error": "...", ...details}`."""
+"""One error shape for every answer the bridge refuses, the API's: `{"detail": "..."}`,
+plus `"field"` naming the offending part when one field of the input is wrong."""
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 
 def json_error(status: int, message: str, **details):
-    response = jsonify({"error": message, **details})
+    """`details` (e.g. `field=`) join the body; None values are left out."""
+    body = {"detail": message, **{k: v for k, v in details.items() if v is not None}}
+    response = jsonify(body)
     response.status_code = status
     return response
 

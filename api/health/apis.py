@@ -1,14 +1,23 @@
-"""/health (liveness: touches nothing) and /status (readiness: every probe in PROBES)."""
+"""/health (liveness: touches nothing) and /status (readiness: every probe in PROBES, and
+the alert pipeline's health beside them). /status answers `alertstore.pipeline`'s
+readiness body, the same as the bridge's /ready: 503 only for the API's own dependencies;
+a degraded pipeline (no heartbeat, Slack refusing) keeps the 200 and names the broken hop.
+"""
 
 import logging
+from datetime import UTC, datetime
 
+import redis
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alertstore import pipeline
 from health.probes import PROBES
+from taskmgr.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +51,16 @@ class StatusApi(_OpenProbeView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
     def get(self, request):
         checks = {name: _run(probe) for name, probe in PROBES.items()}
-        ready = all(check["status"] == "ok" for check in checks.values())
-        return Response(
-            {"status": "ok" if ready else "error", "service": SERVICE_NAME, "checks": checks},
-            status=200 if ready else 503,
-        )
+        body, status = pipeline.readiness(SERVICE_NAME, checks, _pipeline(checks))
+        return Response(body, status=status)
+
+
+def _pipeline(checks: dict) -> dict:
+    if checks["redis"]["status"] != "ok":  # one Redis timeout per probe is enough
+        return pipeline.unreadable(redis.ConnectionError())
+    return pipeline.report(
+        redis_client(),
+        now=datetime.now(UTC),
+        timeout_seconds=settings.HEARTBEAT_TIMEOUT_SECONDS,
+        prometheus_url=settings.PROMETHEUS_URL,
+    )

@@ -229,6 +229,8 @@ FAULT_INJECTION_ENABLED = env_bool("FAULT_INJECTION_ENABLED", False)
 METRICS_AUTH_TOKEN = env_str("METRICS_AUTH_TOKEN")  # empty: /metrics is open
 SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", "5 minutes")
 ALERT_COOLDOWN_SECONDS = env_int("ALERT_COOLDOWN_SECONDS", 300)
+# /status reports the pipeline degraded after this long without a heartbeat (WP1 owns it).
+HEARTBEAT_TIMEOUT_SECONDS = env_int("HEARTBEAT_TIMEOUT_SECONDS", 300, minimum=1)
 # Read by prometheus_client itself; mirrored here for gunicorn.conf.py's wipe at start.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:

@@ -44,7 +44,7 @@ def test_the_webhook_refuses_without_the_token_and_stores_nothing(client, store,
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert response.get_json()["error"]
+    assert response.get_json()["detail"]
     assert store.dbsize() == 0
 
 

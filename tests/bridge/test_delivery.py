@@ -9,7 +9,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertstore import layout, reader
+from alertstore import layout, outbox, reader
 from bridge.delivery import backoff, retry_after
 from tests.bridge.conftest import auth
 from tests.bridge.payloads import alert, resolved, webhook
@@ -30,6 +30,42 @@ def test_retry_after_seconds_or_date():
     assert retry_after("Wed, 15 Oct 2025 11:00:00 GMT", now) == 0
     assert retry_after("soon", now) is None
     assert retry_after(None, now) is None
+
+
+def test_a_holder_that_lost_its_lease_cannot_claim(store):
+    """Issue 11 item 9: the claim checks the lease token in the same script."""
+    lapsed, holder = outbox.Lease(store, 60), outbox.Lease(store, 60)
+    assert lapsed.acquire()
+    store.delete(layout.OUTBOX_LEASE_KEY)  # lapsed: its lease expired ...
+    assert holder.acquire()  # ... and another worker took it
+    store.rpush(layout.OUTBOX_PENDING_KEY, "a:0")
+
+    assert outbox.claim(store, lapsed.token) is None
+    assert store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1) == [b"a:0"]
+    assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
+
+
+def test_a_claim_requeues_what_a_lapsed_holder_left_in_processing(store):
+    """Found on any claim, not only when the lease changes hands; order is kept."""
+    holder = outbox.Lease(store, 60)
+    assert holder.acquire()
+    store.rpush(layout.OUTBOX_PROCESSING_KEY, "left:0")  # a lapsed holder's late claim
+    store.rpush(layout.OUTBOX_PENDING_KEY, "next:0")
+
+    claimed = outbox.claim(store, holder.token)
+
+    assert claimed == outbox.Claim(b"left:0", requeued=1)
+    assert store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1) == [b"next:0"]
+    assert store.lrange(layout.OUTBOX_PROCESSING_KEY, 0, -1) == [b"left:0"]
+
+
+def test_waiting_for_pending_moves_nothing(store):
+    store.rpush(layout.OUTBOX_PENDING_KEY, "a:0", "b:0")
+
+    assert outbox.wait_for_pending(store, 0.1) is True
+    assert store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1) == [b"a:0", b"b:0"]
+    store.delete(layout.OUTBOX_PENDING_KEY)
+    assert outbox.wait_for_pending(store, 0.1) is False
 
 
 def fire(client, *alerts):
@@ -100,6 +136,45 @@ def test_429_retry_after_is_obeyed_and_blocks_the_line(client, store, fake_slack
     assert [a.status for a in attempts] == [429, 200, 200]
     assert attempts[1].at - attempts[0].at >= 1.9  # waited as told (a lower bound only)
     assert titles(messages) == ["[FIRING] HighErrorRate", "[FIRING] HighLatency"]
+
+
+def test_a_huge_retry_after_is_bounded_and_holds_nothing_back_for_long(
+    client, store, fake_slack, start_worker
+):
+    """Issue 11 item 8: `Retry-After: 3600` waits DELIVERY_MAX_RETRY_AFTER_SECONDS, not an
+    hour; before the bound, this test could only end at its deadline."""
+    fake_slack.script([(429, {"Retry-After": "3600"})])
+    first, _ = fire(client, alert(), alert(fingerprint="second", alertname="HighLatency"))
+    start_worker(fake_slack.url, DELIVERY_MAX_RETRY_AFTER_SECONDS="1")
+
+    messages = fake_slack.wait_for(2, timeout=DEADLINE)
+
+    assert [a.status for a in fake_slack.attempts] == [429, 200, 200]
+    assert titles(messages) == ["[FIRING] HighErrorRate", "[FIRING] HighLatency"]
+    notification = reader.get_alert(store, first)["notifications"][0]
+    assert (notification["state"], notification["attempts"]) == ("sent", 2)
+
+
+def test_slack_refusing_the_webhook_is_recorded_logged_and_cleared_by_a_2xx(
+    client, store, fake_slack, start_worker
+):
+    fake_slack.script([(403, "invalid_token")])
+    (refused,) = fire(client, alert())
+    worker = start_worker(fake_slack.url)
+    poll(lambda: outbox_empty(store), "the refused message is final")
+
+    health = store.hgetall(layout.SLACK_HEALTH_KEY)
+    assert (health[b"status"], health[b"http_status"]) == (b"refused", b"403")
+    assert b"invalid_token" in health[b"detail"]
+    notification = reader.get_alert(store, refused)["notifications"][0]
+    assert (notification["state"], notification["last_http_status"]) == ("failed", 403)
+    assert "ERROR bridge.delivery: Slack refuses the webhook" in worker.log_tail()
+    assert client.get("/ready").get_json()["pipeline_checks"]["slack"]["http_status"] == 403
+
+    fire(client, alert(fingerprint="later"))
+    fake_slack.wait_for(1, timeout=DEADLINE)
+    poll(lambda: store.hget(layout.SLACK_HEALTH_KEY, "status") == b"ok", "a 2xx clears it")
+    assert client.get("/ready").get_json()["pipeline_checks"]["slack"] == {"status": "ok"}
 
 
 def test_a_refused_message_is_marked_failed_and_the_next_goes_out(
@@ -240,3 +315,40 @@ def test_a_bad_configuration_stops_the_worker(redis_server, tmp_path, env, messa
 
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_a_worker_paused_past_its_lease_leaves_nothing_stuck(
+    client, store, fake_slack, start_worker
+):
+    """Issue 11 item 9 with two real workers: the holder is SIGSTOPped past its lease, the
+    standby takes over, the paused one is resumed. A paused holder's claim sent after it
+    lost the lease is a window too short to hit with a signal, so the test makes the state
+    it left directly: while the new holder is busy with a slow Slack answer, one entry
+    goes into processing as that late claim would put it. Before the fix it stayed there
+    for good (re-queued only when the lease changed hands)."""
+    first = start_worker(fake_slack.url, name="first")
+    poll(lambda: store.get(layout.OUTBOX_LEASE_KEY) is not None, "first holds the lease")
+    token = store.get(layout.OUTBOX_LEASE_KEY)
+    start_worker(fake_slack.url, name="second")
+
+    first.signal(signal.SIGSTOP)
+    try:
+        poll(lambda: store.get(layout.OUTBOX_LEASE_KEY) not in (None, token), "second took over")
+        fake_slack.script([("slow", 0.8)])
+        fire(client, alert(fingerprint="fp0", alertname="Alert0"))
+        poll(
+            lambda: store.llen(layout.OUTBOX_PROCESSING_KEY) == 1,
+            "second claimed Alert0 and waits for Slack's slow answer",
+        )
+        fire(client, alert(fingerprint="fp1", alertname="Alert1"))
+        late = store.lmove(layout.OUTBOX_PENDING_KEY, layout.OUTBOX_PROCESSING_KEY, "LEFT", "RIGHT")
+        assert late is not None
+    finally:
+        first.signal(signal.SIGCONT)
+    for i in range(2, 6):
+        fire(client, alert(fingerprint=f"fp{i}", alertname=f"Alert{i}"))
+
+    fake_slack.wait_for(6, timeout=DEADLINE)
+    poll(lambda: outbox_empty(store), "nothing left in pending or processing")
+
+    assert sorted(titles(fake_slack.received)) == [f"[FIRING] Alert{i}" for i in range(6)]

@@ -32,5 +32,5 @@ def test_unknown_paths_and_methods_answer_json(client):
     missing = client.get("/nope")
     wrong_method = client.get("/webhook")
 
-    assert missing.status_code == 404 and "error" in missing.get_json()
-    assert wrong_method.status_code == 405 and "error" in wrong_method.get_json()
+    assert missing.status_code == 404 and "detail" in missing.get_json()
+    assert wrong_method.status_code == 405 and "detail" in wrong_method.get_json()

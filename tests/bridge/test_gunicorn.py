@@ -57,7 +57,7 @@ def test_webhooks_through_gunicorn_are_stored_and_counted_across_workers(bridge,
 
     assert accepted(bridge) == 20  # whichever worker answers the scrape
     assert reader.list_alerts(redis_server.client(), limit=100)[0] == 20
-    assert requests.get(f"{bridge}/ready", timeout=5).json()["status"] == "ready"
+    assert requests.get(f"{bridge}/ready", timeout=5).json()["status"] == "ok"
 
 
 def test_a_bad_configuration_stops_gunicorn_before_any_worker(redis_server, tmp_path):

@@ -28,7 +28,7 @@ def test_503_while_redis_is_down_then_stored_once_it_is_back(private_redis):
     back = client.post("/webhook", json=payload, headers=auth())
 
     assert down.status_code == 503
-    assert down.get_json() == {"error": "alert store unavailable; retry later"}
+    assert down.get_json() == {"detail": "alert store unavailable; retry later"}
     assert not_ready.status_code == 503
     assert back.status_code == 200
     assert back.get_json()["alerts"][0]["transition"] == "created"

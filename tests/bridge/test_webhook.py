@@ -39,7 +39,7 @@ def test_bad_payloads_get_400_and_store_nothing(client, store, body, message):
     response = post(client, body)
 
     assert response.status_code == 400
-    assert message in response.get_json()["error"]
+    assert message in response.get_json()["detail"]
     assert store.dbsize() == 0
 
 
@@ -61,7 +61,7 @@ def test_a_body_over_the_limit_gets_413(config, store):
     response = post(small, body)
 
     assert response.status_code == 413
-    assert "larger than 2000 bytes" in response.get_json()["error"]
+    assert "larger than 2000 bytes" in response.get_json()["detail"]
     assert store.dbsize() == 0
 
 

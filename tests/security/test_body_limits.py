@@ -85,7 +85,7 @@ def test_bridge_refuses_an_announced_body_over_its_limit(small_bridge):
 
     assert status == 413
     assert got["Content-Type"] == "application/json"
-    assert body["error"] == f"request body is larger than {BRIDGE_LIMIT} bytes"
+    assert body["detail"] == f"request body is larger than {BRIDGE_LIMIT} bytes"
 
 
 def test_bridge_ignores_a_chunked_body_it_cannot_size(small_bridge, redis_server):
@@ -95,7 +95,7 @@ def test_bridge_ignores_a_chunked_body_it_cannot_size(small_bridge, redis_server
     status, _, body = send(small_bridge.url, "/webhook", headers, megabytes(8))
 
     assert status == 400
-    assert body["error"].startswith("body is not valid JSON")
+    assert body["detail"].startswith("body is not valid JSON")
     assert list(redis_server.client().scan_iter("taskmgr:alert*")) == []
 
 
@@ -104,4 +104,4 @@ def test_bridge_without_the_token_refuses_before_the_body(small_bridge):
     status, _, body = send(small_bridge.url, "/webhook", headers)
 
     assert status == 401
-    assert body["error"].startswith("missing Authorization header")
+    assert body["detail"].startswith("missing Authorization header")

@@ -97,7 +97,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> requests.Response:
 def _assert_refused(response: requests.Response, status: int) -> None:
     assert response.status_code == status, (response.request.body, response.text)
     assert response.headers["Content-Type"] == "application/json"
-    assert response.json()["error"]
+    assert response.json()["detail"]
     assert _nothing_stored() == []
 
 
