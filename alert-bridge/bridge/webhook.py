@@ -21,12 +21,10 @@ from alertstore import layout, writer
 from bridge import metrics
 from bridge.auth import token_required
 from bridge.errors import json_error
-from bridge.payload import PayloadError, parse_webhook
+from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_webhook
 from bridge.store import get_redis
 
 log = logging.getLogger(__name__)
-
-HEARTBEAT_ALERTNAME = "Heartbeat"
 
 bp = Blueprint("webhook", __name__)
 
