@@ -80,10 +80,11 @@ API and pipeline keys
 ==========================================  ======  ========================================
 key                                         type    content (owner)
 ==========================================  ======  ========================================
-``taskmgr:throttle:{scope}:{ident}``        zset    one client's sliding request log for one
-                                                    DRF throttle scope (api/taskmgr/
-                                                    throttling.py; ``throttle_key``), EX its
-                                                    window
+``taskmgr:throttle:{cache key}``            zset    one client's sliding request log for one
+                                                    DRF throttle scope (DRF's cache key,
+                                                    ``throttle_{scope}_{ident}``;
+                                                    api/taskmgr/throttling.py,
+                                                    ``throttle_key``), EX its window
 ``taskmgr:active_users``                    zset    user id → epoch last seen
                                                     (api/metrics/active_users.py,
                                                     ``ACTIVE_USERS_KEY``)
@@ -216,6 +217,6 @@ SLACK_HEALTH_KEY = f"{PREFIX}pipeline:slack"
 _THROTTLE_PREFIX = f"{PREFIX}throttle:"
 
 
-def throttle_key(scope: str, ident: str) -> str:
-    """One client's request log for one throttle scope (anon, user, auth)."""
-    return f"{_THROTTLE_PREFIX}{scope}:{ident}"
+def throttle_key(cache_key: str) -> str:
+    """One client's request log for one throttle scope: DRF's cache key for it."""
+    return f"{_THROTTLE_PREFIX}{cache_key}"

@@ -17,7 +17,7 @@ Conditions (``when``) tell the rows of one (state, event) apart:
 
 * ``current`` / ``stale`` — stale: a newer instance (later startsAt) of the same fingerprint
   is known, so this one has ended whatever a late webhook says;
-* ``due`` / ``not_due`` — 0.9 × cooldown has passed since the record's last message
+* ``due`` / ``not_due`` — 0.9 * cooldown has passed since the record's last message
   (Alertmanager's repeat_interval is the cooldown; 0.9 absorbs its timing jitter);
 * ``announced`` / ``unannounced`` — a message was ever queued for the record;
 * ``changed`` / ``unchanged`` — the mute differs from the record's ``suppressed_by``.

@@ -194,6 +194,7 @@ if ARGV[6] ~= '' then redis.call('LREM', KEYS[2], 1, ARGV[6]) end
 return state
 """
 
+
 @dataclass(frozen=True)
 class Outcome:
     """What one event did: `superseded` is the older instance it resolved (lifecycle)."""

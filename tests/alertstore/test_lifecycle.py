@@ -30,7 +30,8 @@ def fire(store, at=T0, starts_at=T0):
     return webhook(store, event(starts_at=starts_at), at)
 
 
-def resolve(store, at=T0 + minutes(10), starts_at=T0):
+def resolve(store, at=None, starts_at=T0):
+    at = at or T0 + minutes(10)
     return webhook(store, event(status="resolved", starts_at=starts_at, ends_at=at), at)
 
 
