@@ -285,9 +285,13 @@ def record_transitions(
     cooldown_seconds: int,
     flap_window_seconds: int = DEFAULT_FLAP_WINDOW_SECONDS,
 ) -> list[Outcome]:
-    """Store every webhook event with one script call: one round trip, all of them or none."""
+    """Store every webhook event with one script call: one round trip, all of them or none.
+    Applied oldest instance first (a group can carry an instance's resolve and its
+    successor's firing, in any order), outcomes in the order given."""
+    events = list(events)
+    order = sorted(range(len(events)), key=lambda i: events[i].starts_at)
     items = []
-    for event in events:
+    for event in (events[i] for i in order):
         record = records.new_record(event, now)
         items.append(
             _Item(
@@ -301,13 +305,17 @@ def record_transitions(
                 ends_at=event.ends_at,
             )
         )
-    return _apply(
+    applied = _apply(
         redis,
         items,
         now=now,
         cooldown_seconds=cooldown_seconds,
         flap_window_seconds=flap_window_seconds,
     )
+    outcomes: list[Outcome] = [None] * len(events)  # type: ignore[list-item]
+    for position, outcome in zip(order, applied, strict=True):
+        outcomes[position] = outcome
+    return outcomes
 
 
 def record_transition(

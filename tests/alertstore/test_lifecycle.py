@@ -255,3 +255,21 @@ def test_records_written_before_the_new_fields_read_with_their_defaults(store):
     stored = reader.get_alert(store, A)
 
     assert (stored["flaps"], stored["resolution"]) == (0, "alertmanager")
+
+
+def test_a_group_with_the_older_resolve_after_the_newer_firing_keeps_alertmanagers_word(store):
+    fire(store)
+    resolved_older = event(status="resolved", ends_at=T0 + minutes(2))
+
+    newer, older = writer.record_transitions(
+        store,
+        [event(starts_at=T0 + minutes(3)), resolved_older],
+        now=T0 + minutes(3),
+        cooldown_seconds=COOLDOWN,
+    )
+
+    assert (older.alert_id, older.enqueued) == (A, "resolved")
+    assert newer.superseded is None and newer.enqueued == "firing"
+    stored = reader.get_alert(store, A)
+    assert (stored["resolution"], stored["ends_at"]) == ("alertmanager", "2025-10-15T12:02:00.000Z")
+    assert reader.get_alert(store, newer.alert_id)["flaps"] == 1
