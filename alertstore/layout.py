@@ -1,4 +1,5 @@
-"""Redis layout of the alert history — the only description of it.
+"""Redis layout of the alert history and of every other ``taskmgr:`` key — the only
+description of it.
 
 Every key starts with ``taskmgr:``. Writer = the alert bridge (``alertstore.writer``, from
 the webhook and the delivery worker); reader = the API (``alertstore.reader``) and the
@@ -38,20 +39,23 @@ key                                 type    content
                                             lease (crash recovery).
 ``taskmgr:outbox:lease``            string  random token of the one delivery worker allowed
                                             to deliver; SET NX PX, renewed while it works.
-``taskmgr:cooldown:{fingerprint}``  string  ISO time of the last firing/reminder message for
-                                            this Alertmanager fingerprint, EX cooldown: a new
-                                            firing record while it exists is stored with
-                                            ``suppressed_by = "cooldown"`` and no message.
-``taskmgr:pipeline:heartbeat``      string  ISO time of the last Heartbeat alert on the
-                                            bridge's ``/heartbeat`` (``alertstore.pipeline``).
-``taskmgr:pipeline:state``          hash    ``state`` ok|broken, ``since`` ISO,
-                                            ``announced`` 0|1: the workers' one Slack message
-                                            per change of the heartbeat's state.
-``taskmgr:pipeline:slack``          hash    ``status`` ok|refused, ``http_status``, ``at``,
-                                            ``detail``: Slack's last answer to the worker.
+``taskmgr:fingerprint:{fp}``        hash    the lifecycle's memory of one Alertmanager
+                                            fingerprint: ``latest`` (id of its newest
+                                            instance) and ``score`` (its starts_at epoch),
+                                            ``resolved_at`` (epoch of the latest's resolve,
+                                            absent while it fires), ``flaps`` (see
+                                            ``alertstore.lifecycle``). Written by the
+                                            writer's transition script only; no TTL (one
+                                            small hash per alert label set).
 ==================================  ======  ================================================
 
-Records have no TTL: the history is kept. Index scores are floats; ties are ordered by id.
+Records have no TTL: the history is kept. ``taskmgr:cooldown:{fingerprint}`` keys (before
+issue 11 the cooldown held re-fires back) are no longer read or written; they expire on
+their own within one cooldown of the upgrade.
+
+The pipeline's and the API's own keys share the ``taskmgr:`` prefix; they are listed
+below (`API and pipeline keys`) so this module names every key under it. Index scores are
+floats; ties are ordered by id.
 
 Why one index per combination: any filter set and time bounds is one index, so a page
 costs O(log n + page) and its total one ZCOUNT, O(log n), at any history size and any
@@ -63,6 +67,38 @@ Schema history. 1: ``taskmgr:alerts:index`` (every record) and one index per fil
 ``taskmgr:alerts:by:severity:{S}``, ``…:alert_type:{t}``, ``…:status:{s}``; a listing with
 several filters walked the smallest one. 2: the combination indexes above.
 ``python -m alertstore.migrate`` upgrades a schema-1 store in place (``MIGRATES_FROM``).
+Still 2 since issue 11 added the record fields ``flaps`` and ``resolution`` and the
+fingerprint hashes: both are additive. ``records.decode`` gives a record written before
+them their defaults (0; "alertmanager" when resolved, else None), a schema-2 reader of
+either vintage reads every record (unknown fields are ignored), and the scripts keep
+whatever fields a record has. A bump would have forced a migration and a stop of every
+bridge for no change in any key's meaning; a change of meaning still gets one.
+
+API and pipeline keys
+=====================
+
+==========================================  ======  ========================================
+key                                         type    content (owner)
+==========================================  ======  ========================================
+``taskmgr:throttle:{cache key}``            zset    one client's sliding request log for one
+                                                    DRF throttle scope (DRF's cache key,
+                                                    ``throttle_{scope}_{ident}``;
+                                                    api/taskmgr/throttling.py,
+                                                    ``throttle_key``), EX its window
+``taskmgr:active_users``                    zset    user id → epoch last seen
+                                                    (api/metrics/active_users.py,
+                                                    ``ACTIVE_USERS_KEY``)
+``taskmgr:cache:{version}:{key}``           string  Django's cache (the metrics summary);
+                                                    ``CACHE_KEY_PREFIX`` is its KEY_PREFIX
+                                                    (api/taskmgr/settings.py)
+``taskmgr:pipeline:heartbeat``              string  ISO time of the last heartbeat
+                                                    (``HEARTBEAT_KEY``, the bridge)
+``taskmgr:pipeline:state``                  hash    ``state`` ok|broken, ``since`` ISO,
+                                                    ``announced`` 0|1
+                                                    (``PIPELINE_STATE_KEY``)
+``taskmgr:pipeline:slack``                  hash    ``status`` ok|refused, ``http_status``,
+                                                    ``at``, ``detail`` (``SLACK_HEALTH_KEY``)
+==========================================  ======  ========================================
 """
 
 from urllib.parse import quote, unquote
@@ -91,14 +127,11 @@ SCHEMA_KEY = f"{PREFIX}alerts:schema"
 OUTBOX_PENDING_KEY = f"{PREFIX}outbox:pending"
 OUTBOX_PROCESSING_KEY = f"{PREFIX}outbox:processing"
 OUTBOX_LEASE_KEY = f"{PREFIX}outbox:lease"
-HEARTBEAT_KEY = f"{PREFIX}pipeline:heartbeat"
-PIPELINE_STATE_KEY = f"{PREFIX}pipeline:state"
-SLACK_HEALTH_KEY = f"{PREFIX}pipeline:slack"
 
 RECORD_KEY_PREFIX = f"{PREFIX}alert:"
 INDEX_KEY_PREFIX = f"{PREFIX}alerts:by:"
 _ANY = "*"
-_COOLDOWN_PREFIX = f"{PREFIX}cooldown:"
+_FINGERPRINT_PREFIX = f"{PREFIX}fingerprint:"
 # Schema 1's all-records and status indexes; only alertstore.migrate still reads them.
 V1_INDEX_KEY = f"{PREFIX}alerts:index"
 V1_STATUS_INDEX_KEYS = tuple(f"{INDEX_KEY_PREFIX}status:{status}" for status in STATUSES)
@@ -157,8 +190,8 @@ def index_keys(severity: str, alert_type: str, status: str | None) -> list[str]:
     return [index_key(s, t, status) for s in (severity, None) for t in (alert_type, None)]
 
 
-def cooldown_key(fingerprint: str) -> str:
-    return f"{_COOLDOWN_PREFIX}{fingerprint}"
+def fingerprint_key(fingerprint: str) -> str:
+    return f"{_FINGERPRINT_PREFIX}{fingerprint}"
 
 
 def outbox_entry(alert_id: str, notification: int) -> str:
@@ -172,3 +205,18 @@ def parse_outbox_entry(raw: str | bytes) -> tuple[str, int]:
     if not sep or not alert_id or not index.isdigit():
         raise ValueError(f"not an outbox entry: {raw!r}")
     return alert_id, int(index)
+
+
+# --- API and pipeline keys (table above) ----------------------------------------------
+
+ACTIVE_USERS_KEY = f"{PREFIX}active_users"
+CACHE_KEY_PREFIX = f"{PREFIX}cache"  # Django prepends it as `{prefix}:{version}:{key}`
+HEARTBEAT_KEY = f"{PREFIX}pipeline:heartbeat"
+PIPELINE_STATE_KEY = f"{PREFIX}pipeline:state"
+SLACK_HEALTH_KEY = f"{PREFIX}pipeline:slack"
+_THROTTLE_PREFIX = f"{PREFIX}throttle:"
+
+
+def throttle_key(cache_key: str) -> str:
+    """One client's request log for one throttle scope: DRF's cache key for it."""
+    return f"{_THROTTLE_PREFIX}{cache_key}"

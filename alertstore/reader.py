@@ -93,3 +93,13 @@ def check_schema(redis: redis_lib.Redis) -> None:
     version = layout.text(stored)
     if version != layout.SCHEMA_VERSION:
         raise layout.schema_mismatch(version, "reader reads")
+
+
+def firing_records(redis: redis_lib.Redis) -> list[records.AlertRecord]:
+    """Every firing record, oldest first: reconciliation's worklist (firing records are
+    the open incidents, a handful, so one MGET)."""
+    ids = redis.zrange(layout.index_key(status="firing"), 0, -1)
+    if not ids:
+        return []
+    raws = redis.mget([layout.record_key(layout.text(i)) for i in ids])
+    return [records.decode(raw) for raw in raws if raw is not None]

@@ -20,6 +20,11 @@ DEFAULT_SEVERITY = "WARNING"
 STATUSES = ("firing", "resolved")
 NOTIFICATION_KINDS = ("firing", "reminder", "resolved")
 NOTIFICATION_STATES = ("pending", "sent", "failed", "skipped")
+# how a resolved record came to be resolved: Alertmanager's resolve, or reconciliation
+RESOLUTIONS = ("alertmanager", "inferred")
+# why Slack hears nothing more: muted in Alertmanager; "cooldown" only on records stored
+# before issue 11 (the cooldown held a re-fire back then)
+SUPPRESSIONS = ("silenced", "inhibited", "cooldown")
 
 Status = Literal["firing", "resolved"]
 
@@ -57,6 +62,8 @@ class AlertRecord(TypedDict):
     notifications: list[Notification]
     reminders: int
     suppressed_by: str | None
+    flaps: int  # re-fires of this fingerprint, each within the flap window of a resolve
+    resolution: str | None  # RESOLUTIONS; None while firing
 
 
 FIELDS = tuple(AlertRecord.__annotations__)
@@ -138,6 +145,8 @@ def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
         notifications=[],
         reminders=0,
         suppressed_by=None,
+        flaps=0,
+        resolution="alertmanager" if resolved else None,
     )
 
 
@@ -155,8 +164,16 @@ def encode(record: AlertRecord) -> str:
     return json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
 
 
+def _defaults(stored: dict) -> dict:
+    """Fields added after schema 2 was stamped, for records written before them (see
+    layout: additive fields get a default here instead of a schema bump)."""
+    resolved = stored["status"] == "resolved"
+    return {"flaps": 0, "resolution": "alertmanager" if resolved else None}
+
+
 def decode(raw: str | bytes) -> AlertRecord:
     stored = json.loads(raw)
+    stored = {**_defaults(stored), **stored}
     for name in _EXACT_NUMBERS:
         if stored[name] is not None:
             stored[name] = float(stored[name])

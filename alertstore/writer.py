@@ -1,17 +1,9 @@
 """Write alert transitions and delivery state; every write is one atomic Lua script.
 
-Idempotency rules (one record per alert instance, one message per transition):
-
-* new firing → record + "firing" message, unless the fingerprint's cooldown key exists (a
-  re-fire within the cooldown after a firing message): stored with suppressed_by="cooldown"
-  and a "skipped" notification;
-* the same firing again (retry, HA peer, group re-send) → nothing, unless 0.9 * cooldown has
-  passed since the record's last message: a "reminder" message, `reminders` + 1
-  (Alertmanager's repeat_interval is the cooldown; 0.9 absorbs its timing jitter);
-* resolved for a firing record → resolved, `ends_at`, a "resolved" message — "skipped" when
-  nothing was ever announced for the record; resolved again, or firing for a resolved
-  record (an HA peer lagging behind) → nothing;
-* resolved for an unknown id → created resolved with a "resolved" message.
+What an event does to a record, and which Slack message it owes, is `alertstore.lifecycle`'s
+table: the transition script below is a generic interpreter of it (the table is rendered
+into the script), so there is no second copy of the rules here. This module owns only the
+storage side: the record JSON, its indexes, the fingerprint's state and the outbox.
 """
 
 from __future__ import annotations
@@ -23,94 +15,156 @@ from typing import Literal
 
 import redis as redis_lib
 
-from alertstore import layout, records
+from alertstore import layout, lifecycle, records
 
-# One call stores a whole webhook: all its alerts or (Redis away, schema refused) none.
-# KEYS: schema, outbox pending, then per alert (ALERT_KEYS): record, cooldown, and its
-#       index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
-# ARGV: schema version, now, reminder cutoff, cooldown seconds, then per alert:
-#       new record JSON, status, score (starts_at), id, ends_at
-# Returns {transition, enqueued kind or '', ...} per alert.
-_RECORD_TRANSITIONS = """
+DEFAULT_FLAP_WINDOW_SECONDS = 3600  # FLAP_WINDOW_SECONDS' default, for callers without one
+
+# One call applies a batch of events: all of them or (Redis away, schema refused) none.
+# KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state, and
+#       the record's index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
+# ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
+#       record key prefix, then per item (ITEM_ARGS): event, new record JSON ('' unless a
+#       webhook event), score (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by
+# Returns {transition, enqueued kind or '', superseded id or '', ...} per item.
+_APPLY_EVENTS = (
+    """
 local schema = redis.call('GET', KEYS[1])
 if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
 if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
-local now, cutoff, cooldown = ARGV[2], ARGV[3], ARGV[4]
+local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local window, record_prefix = tonumber(ARGV[5]), ARGV[6]
 local PENDING = KEYS[2]
--- an alert's keys: how many, and where its groups of 4 index keys start after its record
-local ALERT_KEYS, ANY_STATUS, FIRING, RESOLVED = 14, 2, 6, 10
+local ITEM_KEYS, ITEM_ARGS, ANY_STATUS, FIRING, RESOLVED = 14, 7, 2, 6, 10
+local RULES = """
+    + lifecycle.lua_rules()
+    + """
 
-local function transition(k, new, status, score, id, ends_at)
-  local key, cooldown_key = KEYS[k], KEYS[k + 1]
-  local function indexes(group, command, ...)
-    for j = k + group, k + group + 3 do redis.call(command, KEYS[j], ...) end
-  end
-  local enqueued = ''
-  local function notify(rec, kind, send)
-    table.insert(rec.notifications, {
-      kind = kind, state = send and 'pending' or 'skipped', attempts = 0,
-      last_http_status = cjson.null, last_error = cjson.null,
-      enqueued_at = send and now or cjson.null, sent_at = cjson.null})
-    if send then
-      redis.call('RPUSH', PENDING, id .. ':' .. (#rec.notifications - 1))
-      enqueued = kind
-      if kind ~= 'resolved' then redis.call('SET', cooldown_key, now, 'EX', cooldown) end
-    end
-  end
-
-  local raw = redis.call('GET', key)
-  if not raw then
-    local rec = cjson.decode(new)
-    if status == 'resolved' then
-      notify(rec, 'resolved', true)
-    elseif redis.call('EXISTS', cooldown_key) == 1 then
-      rec.suppressed_by = 'cooldown'
-      notify(rec, 'firing', false)
-    else
-      notify(rec, 'firing', true)
-    end
-    redis.call('SET', key, cjson.encode(rec))
-    indexes(ANY_STATUS, 'ZADD', score, id)
-    indexes(status == 'firing' and FIRING or RESOLVED, 'ZADD', score, id)
-    return 'created', enqueued
-  end
-
-  local rec = cjson.decode(raw)
-  if rec.status == 'resolved' then return 'duplicate', '' end
-  local last_message, announced = rec.created_at, false
+local function last_message(rec)
+  local last, announced = rec.created_at, false
   for _, n in ipairs(rec.notifications) do
     if n.enqueued_at ~= cjson.null then
       announced = true
-      if n.enqueued_at > last_message then last_message = n.enqueued_at end
+      if n.enqueued_at > last then last = n.enqueued_at end
     end
   end
-  if status == 'resolved' then
-    rec.status = 'resolved'
-    rec.ends_at = ends_at
-    notify(rec, 'resolved', announced)
+  return last, announced
+end
+
+local function muted_as(rec)
+  if rec.suppressed_by == nil or rec.suppressed_by == cjson.null then return '' end
+  return rec.suppressed_by
+end
+
+-- lifecycle's conditions, by name
+local WHEN = {
+  current = function(c) return not c.stale end,
+  stale = function(c) return c.stale end,
+  due = function(c) return last_message(c.rec) <= cutoff end,
+  not_due = function(c) return last_message(c.rec) > cutoff end,
+  announced = function(c) return select(2, last_message(c.rec)) end,
+  unannounced = function(c) return not select(2, last_message(c.rec)) end,
+  changed = function(c) return muted_as(c.rec) ~= c.by end,
+  unchanged = function(c) return muted_as(c.rec) == c.by end,
+}
+
+-- Apply one event to the record at `key` (indexes from KEYS[k + ...]) as its row says.
+-- Returns transition, enqueued kind, the row.
+local function step(key, k, id, event, new, score, ends_at, by, stale, flaps)
+  local raw = redis.call('GET', key)
+  local rec = raw and cjson.decode(raw)
+  local c = {rec = rec, stale = stale, by = by}
+  local rule
+  for _, row in ipairs(RULES[(rec and rec.status or 'absent') .. '|' .. event]) do
+    if row.when == '' or WHEN[row.when](c) then rule = row break end
+  end
+  if rule.effect == 'ignore' then return 'duplicate', '', rule end
+  local function indexes(group, command, ...)
+    for j = k + group, k + group + 3 do redis.call(command, KEYS[j], ...) end
+  end
+  local transition = 'updated'
+  if rule.effect ~= 'create' then  -- keep the exact score (the record's string is cut to ms)
+    score = redis.call('ZSCORE', KEYS[k + ANY_STATUS], id) or score
+  end
+  if rule.effect == 'create' then
+    rec, transition = cjson.decode(new), 'created'
+    rec.flaps = rule.status == 'firing' and flaps or 0
+    indexes(ANY_STATUS, 'ZADD', score, id)
+    indexes(rule.status == 'firing' and FIRING or RESOLVED, 'ZADD', score, id)
+  elseif rule.effect == 'resolve' then
     indexes(FIRING, 'ZREM', id)
     indexes(RESOLVED, 'ZADD', score, id)
-  elseif last_message <= cutoff then
+  elseif rule.effect == 'reopen' then
+    indexes(RESOLVED, 'ZREM', id)
+    indexes(FIRING, 'ZADD', score, id)
+  elseif rule.effect == 'remind' then
     rec.reminders = rec.reminders + 1
-    notify(rec, 'reminder', true)
+  elseif rule.effect == 'mute' then
+    rec.suppressed_by = by ~= '' and by or cjson.null
+  end
+  rec.status = rule.status
+  if rule.status == 'resolved' then
+    if rule.effect ~= 'create' or rec.ends_at == cjson.null then
+      rec.ends_at = ends_at ~= '' and ends_at or now
+    end
+    rec.resolution = rule.resolution
   else
-    return 'duplicate', ''
+    rec.ends_at, rec.resolution = cjson.null, cjson.null
+  end
+  local enqueued = ''
+  if rule.notify ~= '' then
+    table.insert(rec.notifications, {
+      kind = rule.notify, state = rule.send and 'pending' or 'skipped', attempts = 0,
+      last_http_status = cjson.null, last_error = cjson.null,
+      enqueued_at = rule.send and now or cjson.null, sent_at = cjson.null})
+    if rule.send then
+      redis.call('RPUSH', PENDING, id .. ':' .. (#rec.notifications - 1))
+      enqueued = rule.notify
+    end
   end
   rec.updated_at = now
   redis.call('SET', key, cjson.encode(rec))
-  return 'updated', enqueued
+  return transition, enqueued, rule
 end
 
 local reply = {}
-for i = 0, (#KEYS - 2) / ALERT_KEYS - 1 do
-  local a = 4 + 5 * i
-  local done, kind = transition(3 + ALERT_KEYS * i,
-    ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
-  reply[#reply + 1] = done
+for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
+  local k, a = 3 + ITEM_KEYS * i, 6 + ITEM_ARGS * i
+  local event, new, score, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local ends_at, ends_epoch, by = ARGV[a + 5], tonumber(ARGV[a + 6]), ARGV[a + 7]
+  local fp = KEYS[k + 1]
+  local latest, latest_score, resolved_at, flaps = unpack(
+    redis.call('HMGET', fp, 'latest', 'score', 'resolved_at', 'flaps'))
+  local stale = latest_score and tonumber(score) < tonumber(latest_score) or false
+  local superseded = ''
+  if (event == 'firing' or event == 'resolved') and not stale and latest ~= id then
+    if latest then  -- a newer instance: the previous one is gone (lifecycle docstring)
+      local _, _, rule = step(record_prefix .. latest, k, latest, 'gone', '', latest_score,
+        '', '', false, 0)
+      if rule.effect == 'resolve' then superseded, resolved_at = latest, now_epoch end
+    end
+    redis.call('HSET', fp, 'latest', id, 'score', score)
+    latest = id
+  end
+  local refire = resolved_at and tonumber(score) - tonumber(resolved_at) <= window
+  local transition, kind, rule = step(KEYS[k], k, id, event, new, score, ends_at, by, stale,
+    refire and (tonumber(flaps) or 0) + 1 or 0)
+  if latest == id and rule.effect ~= 'ignore' then  -- the fingerprint follows its latest
+    if rule.status == 'resolved' then
+      redis.call('HSET', fp, 'resolved_at', ends_epoch or now_epoch)
+    elseif rule.effect == 'create' then
+      redis.call('HSET', fp, 'flaps', refire and (tonumber(flaps) or 0) + 1 or 0)
+      redis.call('HDEL', fp, 'resolved_at')
+    elseif rule.effect == 'reopen' then
+      redis.call('HDEL', fp, 'resolved_at')
+    end
+  end
+  reply[#reply + 1] = transition
   reply[#reply + 1] = kind
+  reply[#reply + 1] = superseded
 end
 return reply
 """
+)
 
 # KEYS: record, outbox processing. ARGV: index, state, http status, error, at, ack entry
 # ('' = none). A final state (sent/failed/skipped) is never overwritten: the first final
@@ -140,14 +194,87 @@ if ARGV[6] ~= '' then redis.call('LREM', KEYS[2], 1, ARGV[6]) end
 return state
 """
 
-REMINDER_FRACTION = 0.9
-
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one event did: `superseded` is the older instance it resolved (lifecycle)."""
+
     alert_id: str
     transition: Literal["created", "updated", "duplicate"]
     enqueued: Literal["firing", "reminder", "resolved"] | None
+    superseded: str | None = None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One event for the script: the record's immutable parts, and the event's."""
+
+    alert_id: str
+    fingerprint: str
+    severity: str
+    alert_type: str
+    event: str
+    score: str
+    new: str = ""
+    ends_at: datetime | None = None
+    by: str = ""
+
+
+def _apply(
+    redis: redis_lib.Redis,
+    items: list[_Item],
+    *,
+    now: datetime,
+    cooldown_seconds: int,
+    flap_window_seconds: int,
+) -> list[Outcome]:
+    if cooldown_seconds < 1:
+        raise ValueError("cooldown_seconds must be at least 1")
+    if flap_window_seconds < 0:
+        raise ValueError("flap_window_seconds must not be negative")
+    if not items:
+        return []
+    cutoff = now - timedelta(seconds=cooldown_seconds * lifecycle.REMINDER_FRACTION)
+    keys = [layout.SCHEMA_KEY, layout.OUTBOX_PENDING_KEY]
+    args = [
+        layout.SCHEMA_VERSION,
+        records.isoformat(now),
+        repr(records.epoch(now)),
+        records.isoformat(cutoff),
+        flap_window_seconds,
+        layout.RECORD_KEY_PREFIX,
+    ]
+    for item in items:
+        keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
+        for status in (None, "firing", "resolved"):  # the script's index groups, in order
+            keys += layout.index_keys(item.severity, item.alert_type, status)
+        ends_at = item.ends_at or now
+        args += [
+            item.event,
+            item.new,
+            item.score,
+            item.alert_id,
+            records.isoformat(ends_at) if item.event == "resolved" else "",
+            repr(records.epoch(ends_at)),
+            item.by,
+        ]
+    try:
+        reply = redis.register_script(_APPLY_EVENTS)(keys=keys, args=args)
+    except redis_lib.ResponseError as exc:
+        refused, _, found = str(exc).partition("SCHEMA ")
+        if not refused and found:
+            raise layout.schema_mismatch(found, "writer writes") from exc
+        raise
+    triples = zip(reply[::3], reply[1::3], reply[2::3], strict=True)
+    return [
+        Outcome(
+            item.alert_id,
+            layout.text(transition),
+            layout.text(kind) or None,
+            layout.text(superseded) or None,
+        )
+        for item, (transition, kind, superseded) in zip(items, triples, strict=True)
+    ]
 
 
 def record_transitions(
@@ -156,53 +283,94 @@ def record_transitions(
     *,
     now: datetime,
     cooldown_seconds: int,
+    flap_window_seconds: int = DEFAULT_FLAP_WINDOW_SECONDS,
 ) -> list[Outcome]:
-    """Store every event with one script call: one round trip, all of them or none."""
-    if cooldown_seconds < 1:
-        raise ValueError("cooldown_seconds must be at least 1")
-    cutoff = now - timedelta(seconds=cooldown_seconds * REMINDER_FRACTION)
-    keys = [layout.SCHEMA_KEY, layout.OUTBOX_PENDING_KEY]
-    args = [
-        layout.SCHEMA_VERSION,
-        records.isoformat(now),
-        records.isoformat(cutoff),
-        cooldown_seconds,
-    ]
-    ids = []
-    for event in events:
+    """Store every webhook event with one script call: one round trip, all of them or none.
+    Applied oldest instance first (a group can carry an instance's resolve and its
+    successor's firing, in any order), outcomes in the order given."""
+    events = list(events)
+    order = sorted(range(len(events)), key=lambda i: events[i].starts_at)
+    items = []
+    for event in (events[i] for i in order):
         record = records.new_record(event, now)
-        ids.append(record["id"])
-        keys += [layout.record_key(record["id"]), layout.cooldown_key(event.fingerprint)]
-        for status in (None, "firing", "resolved"):  # the script's index groups, in order
-            keys += layout.index_keys(record["severity"], record["alert_type"], status)
-        args += [
-            records.encode(record),
-            event.status,
-            repr(records.epoch(event.starts_at)),
-            record["id"],
-            record["ends_at"] or "",
-        ]
-    if not ids:
-        return []
-    try:
-        reply = redis.register_script(_RECORD_TRANSITIONS)(keys=keys, args=args)
-    except redis_lib.ResponseError as exc:
-        refused, _, found = str(exc).partition("SCHEMA ")
-        if not refused and found:
-            raise layout.schema_mismatch(found, "writer writes") from exc
-        raise
-    pairs = zip(reply[::2], reply[1::2], strict=True)
-    return [
-        Outcome(alert_id, layout.text(transition), layout.text(kind) or None)
-        for alert_id, (transition, kind) in zip(ids, pairs, strict=True)
-    ]
+        items.append(
+            _Item(
+                alert_id=record["id"],
+                fingerprint=event.fingerprint,
+                severity=record["severity"],
+                alert_type=record["alert_type"],
+                event=event.status,
+                score=repr(records.epoch(event.starts_at)),
+                new=records.encode(record),
+                ends_at=event.ends_at,
+            )
+        )
+    applied = _apply(
+        redis,
+        items,
+        now=now,
+        cooldown_seconds=cooldown_seconds,
+        flap_window_seconds=flap_window_seconds,
+    )
+    outcomes: list[Outcome] = [None] * len(events)  # type: ignore[list-item]
+    for position, outcome in zip(order, applied, strict=True):
+        outcomes[position] = outcome
+    return outcomes
 
 
 def record_transition(
-    redis: redis_lib.Redis, event: records.AlertEvent, *, now: datetime, cooldown_seconds: int
+    redis: redis_lib.Redis,
+    event: records.AlertEvent,
+    *,
+    now: datetime,
+    cooldown_seconds: int,
+    flap_window_seconds: int = DEFAULT_FLAP_WINDOW_SECONDS,
 ) -> Outcome:
     """Store one event: create or update its record, indexes and outbox entry, atomically."""
-    return record_transitions(redis, [event], now=now, cooldown_seconds=cooldown_seconds)[0]
+    return record_transitions(
+        redis,
+        [event],
+        now=now,
+        cooldown_seconds=cooldown_seconds,
+        flap_window_seconds=flap_window_seconds,
+    )[0]
+
+
+def _reconcile(redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: datetime):
+    raw = redis.get(layout.record_key(alert_id))
+    if raw is None:
+        return Outcome(alert_id, "duplicate", None)
+    record = records.decode(raw)  # fingerprint, severity, alert_type, starts_at never change
+    item = _Item(
+        alert_id=alert_id,
+        fingerprint=record["fingerprint"],
+        severity=record["severity"],
+        alert_type=record["alert_type"],
+        event=event,
+        score=repr(records.epoch(datetime.fromisoformat(record["starts_at"]))),
+        by=by,
+    )
+    # The cooldown and flap window only matter to webhook events; any valid value will do.
+    return _apply(redis, [item], now=now, cooldown_seconds=1, flap_window_seconds=0)[0]
+
+
+def resolve_inferred(redis: redis_lib.Redis, alert_id: str, *, now: datetime) -> Outcome:
+    """Reconciliation: no Alertmanager has this instance any more (lifecycle event `gone`):
+    a firing record is resolved with resolution "inferred", ends_at = now."""
+    return _reconcile(redis, alert_id, "gone", "", now)
+
+
+def mark_suppressed(
+    redis: redis_lib.Redis,
+    alert_id: str,
+    by: Literal["silenced", "inhibited"] | None,
+    *,
+    now: datetime,
+) -> Outcome:
+    """Reconciliation: Alertmanager mutes this instance (`by`), or no longer does (None)."""
+    if by is not None and by not in lifecycle.MUTES:
+        raise ValueError(f"by must be one of {', '.join(lifecycle.MUTES)} or None, got {by!r}")
+    return _reconcile(redis, alert_id, "muted", by or "", now)
 
 
 def mark_notification(

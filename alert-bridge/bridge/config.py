@@ -37,6 +37,10 @@ class BridgeConfig:
     prometheus_url: str = "http://127.0.0.1:9090"
     alertmanager_url: str = "http://127.0.0.1:9093"
     grafana_url: str = "http://127.0.0.1:3000"
+    # WP1 owns these (stack settings, from_env); minimal here so the lifecycle runs.
+    flap_window_seconds: int = 3600
+    alertmanager_urls: tuple[str, ...] = ()
+    reconcile_interval_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if len(self.token) < MIN_TOKEN_LENGTH:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from alertstore.records import STATUSES, AlertEvent
 
 SUPPORTED_VERSION = "4"
+# The pipeline's own always-firing alert (its route ends at /heartbeat): never an incident.
+HEARTBEAT_ALERTNAME = "Heartbeat"
 MAX_FINGERPRINT_LENGTH = 128
 # Alertmanager writes "not ended" as Go's zero time.
 _ZERO_TIME_YEAR = 1
@@ -105,10 +107,13 @@ def _is_text(value: object) -> bool:
 
 
 def _time(obj: dict, name: str, where: str) -> datetime | None:
-    """RFC 3339 time; None when absent or Alertmanager's zero time."""
     value = obj.get(name)
-    if value is None:
-        return None
+    return None if value is None else parse_time(value, _path(where, name))
+
+
+def parse_time(value: object, field: str) -> datetime | None:
+    """RFC 3339 time in UTC; None for Alertmanager's zero time; PayloadError naming `field`
+    for anything else."""
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
         if moment is not None and moment.tzinfo is not None and moment.year != _ZERO_TIME_YEAR:
@@ -118,9 +123,7 @@ def _time(obj: dict, name: str, where: str) -> datetime | None:
     except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise PayloadError(
-            _path(where, name), f"must be an RFC 3339 time with a zone, got {value!r}"
-        )
+        raise PayloadError(field, f"must be an RFC 3339 time with a zone, got {value!r}")
     return None if moment.year == _ZERO_TIME_YEAR else moment
 
 

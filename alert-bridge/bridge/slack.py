@@ -7,7 +7,10 @@ The content blocks live in one attachment so its colour bar shows severity at a 
 
 A resolved notice never shows the last firing value as the current one (SPEC §8): it is
 labelled "Last firing value"; a `resolved_value` on the record, once the bridge queries
-Prometheus at resolve time, is shown as "Value at resolve".
+Prometheus at resolve time, is shown as "Value at resolve". An alert about one instance
+(label `instance`) names it in its subject, so a resolve of one instance never reads as
+the whole API being back; a resolve the bridge inferred (reconciliation) says so, and a
+flapping alert shows its flap count (alertstore.lifecycle).
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-KINDS = ("firing", "reminder", "resolved")
-_ZERO_TIME = "0001-01-01"  # Go's zero time: Alertmanager's endsAt of an alert still firing
+from alertstore.records import NOTIFICATION_KINDS as KINDS
 
 # Slack's limits (api.slack.com/reference/block-kit/blocks, chat.postMessage "text").
 MAX_TEXT = 40_000
@@ -60,7 +62,7 @@ def build_message(record: dict, kind: str, links: Links) -> dict:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     blocks = [
         _header(record, kind),
-        _summary(record),
+        _summary(record, kind),
         _facts(record, kind),
         _actions(record, kind, links),
     ]
@@ -69,9 +71,11 @@ def build_message(record: dict, kind: str, links: Links) -> dict:
 
 
 def subject(record: dict, kind: str) -> str:
-    """`[FIRING] HighErrorRate`: the words every view of this transition starts with."""
+    """`[FIRING] ApiDown on api-1:8000`: the words every view of this transition starts with."""
     state = {"firing": "FIRING", "reminder": "STILL FIRING", "resolved": "RESOLVED"}[kind]
-    return f"[{state}] {_short(record.get('alertname') or 'unnamed alert', MAX_LABEL)}"
+    name = _short(record.get("alertname") or "unnamed alert", MAX_LABEL)
+    instance = (record.get("labels") or {}).get("instance")
+    return f"[{state}] {name} on {_short(instance, MAX_LABEL)}" if instance else f"[{state}] {name}"
 
 
 def colour(record: dict, kind: str) -> str:
@@ -93,13 +97,18 @@ def _notification(record: dict, kind: str) -> str:
     reading = _reading(record, kind)
     if kind == "resolved":
         duration = _duration(record)
-        after = f"resolved after {duration}" if duration else "resolved"
+        how = "resolved"
+        if _inferred(record):
+            how = "resolved (inferred: no Alertmanager has it any more)"
+        after = f"{how} after {duration}" if duration else how
         detail = f"{reading}, {after}" if reading else after
     else:
         annotations = record.get("annotations") or {}
         detail = str(reading or annotations.get("summary") or record.get("message") or "")
         if kind == "reminder":
             detail = f"{detail} (reminder {record.get('reminders') or 1})".lstrip()
+        elif record.get("flaps"):
+            detail = f"{detail} ({_flapping(record['flaps'])})".lstrip()
     return f"{subject(record, kind)} — {detail}" if detail else subject(record, kind)
 
 
@@ -127,13 +136,15 @@ def _header(record: dict, kind: str) -> dict:
     return {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
 
 
-def _summary(record: dict) -> dict | None:
-    """Summary in bold, description below; None when the alert has neither."""
+def _summary(record: dict, kind: str) -> dict | None:
+    """Summary in bold, description below; None when the alert has neither. A resolved
+    notice quotes them as what *was* firing, never as the state now."""
     annotations = record.get("annotations") or {}
     summary = annotations.get("summary") or record.get("message")
     description = annotations.get("description")
+    was = "Was firing: " if kind == "resolved" else ""
     lines = [
-        f"*{_escape(str(summary), MAX_SUMMARY)}*" if summary else "",
+        f"{was}*{_escape(str(summary), MAX_SUMMARY)}*" if summary else "",
         _escape(str(description or ""), MAX_DESCRIPTION),
     ]
     text = "\n".join(line for line in lines if line)
@@ -159,6 +170,10 @@ def _facts(record: dict, kind: str) -> dict | None:
         pairs.append(("Started", started))
     if kind == "resolved":
         pairs += [("Resolved", _time_text(record.get("ends_at"))), ("Duration", _duration(record))]
+        if _inferred(record):
+            pairs.append(("Resolution", "inferred: Alertmanager no longer has this alert"))
+    elif kind == "firing" and record.get("flaps"):
+        pairs.append(("Flapping", _flapping(record["flaps"])))
     pairs += [
         ("Severity", record.get("severity") or labels.get("severity")),
         ("Type", record.get("alert_type") or labels.get("alert_type")),
@@ -197,6 +212,14 @@ def _linkable(url: str | None) -> bool:
     )
 
 
+def _flapping(flaps: int) -> str:
+    return f"flapping: {flaps} re-fire{'s' if flaps != 1 else ''} soon after a resolve"
+
+
+def _inferred(record: dict) -> bool:
+    return record.get("resolution") == "inferred"
+
+
 def _style(record: dict) -> tuple[str, str]:
     return _SEVERITY_STYLE.get(str(record.get("severity") or "").upper(), _UNKNOWN_STYLE)
 
@@ -227,29 +250,21 @@ def _number(value: object) -> str:
     return f"{number:,.2f}".rstrip("0").rstrip(".")
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value or value.startswith(_ZERO_TIME):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+def _parse_time(value: str | None) -> datetime | None:
+    """A record's time (records.isoformat: UTC, `Z`) or None (not ended)."""
+    return datetime.fromisoformat(value) if value else None
 
 
-def _time_text(value: object) -> str | None:
-    """ISO time → "2025-10-15 12:00:00 UTC"; anything unparseable is shown as given."""
-    if not value or str(value).startswith(_ZERO_TIME):
-        return None
+def _time_text(value: str | None) -> str | None:
+    """ISO time → "2025-10-15 12:00:00 UTC"."""
     parsed = _parse_time(value)
-    if parsed is None or parsed.utcoffset() is None:
-        return _short(str(value), 40)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return parsed and parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _duration(record: dict) -> str | None:
     """From starts_at to ends_at in its two largest units: `4m 30s`, `2h 5m`, `3d`."""
     start, end = _parse_time(record.get("starts_at")), _parse_time(record.get("ends_at"))
-    if start is None or end is None or start.utcoffset() is None or end.utcoffset() is None:
+    if start is None or end is None:
         return None
     seconds = round((end - start).total_seconds())
     if seconds < 0:

@@ -1,7 +1,9 @@
 """POST /webhook: token → payload → one atomic write of the history and its outbox.
 
 A 2xx means every alert of the payload is stored and its Slack message queued; Slack
-itself is the delivery worker's business, so it never slows this answer down.
+itself is the delivery worker's business, so it never slows this answer down. Heartbeat
+alerts (`alertname="Heartbeat"`) are the pipeline watching itself, not incidents: they
+belong on /heartbeat, and one that arrives here is accepted and stores nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from alertstore import layout, writer
 from bridge import metrics
 from bridge.auth import token_required
 from bridge.errors import json_error
-from bridge.payload import PayloadError, parse_webhook
+from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_webhook
 from bridge.store import get_redis
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,15 @@ def receive():
     except PayloadError as exc:
         return _refuse("invalid", 400, str(exc), field=exc.field)
 
+    events = [e for e in events if e.labels["alertname"] != HEARTBEAT_ALERTNAME]
     config = current_app.config["BRIDGE"]
     try:
         outcomes = writer.record_transitions(
-            get_redis(), events, now=datetime.now(UTC), cooldown_seconds=config.cooldown_seconds
+            get_redis(),
+            events,
+            now=datetime.now(UTC),
+            cooldown_seconds=config.cooldown_seconds,
+            flap_window_seconds=config.flap_window_seconds,
         )
     except (redis.RedisError, layout.SchemaMismatch) as exc:
         log.error("alert store unavailable, Alertmanager will retry: %s", exc)
@@ -64,17 +71,25 @@ def receive():
     for transition, count in transitions.items():
         metrics.ALERTS_STORED.labels(transition=transition).inc(count)
     enqueued = sum(outcome.enqueued is not None for outcome in outcomes)
+    superseded = sum(outcome.superseded is not None for outcome in outcomes)
     log.info(
-        "webhook from %r: %d alerts, %s, %d messages queued",
+        "webhook from %r: %d alerts, %s, %d messages queued, %d older instances resolved",
         document["receiver"],
         len(outcomes),
         dict(transitions),
         enqueued,
+        superseded,
     )
     return jsonify(
         status="stored",
         alerts=[
-            {"id": o.alert_id, "transition": o.transition, "enqueued": o.enqueued} for o in outcomes
+            {
+                "id": o.alert_id,
+                "transition": o.transition,
+                "enqueued": o.enqueued,
+                "superseded": o.superseded,
+            }
+            for o in outcomes
         ],
         enqueued=enqueued,
     )

@@ -2,7 +2,13 @@
 
 from rest_framework import serializers
 
-from alertstore.records import NOTIFICATION_KINDS, NOTIFICATION_STATES, SEVERITIES, STATUSES
+from alertstore.records import (
+    NOTIFICATION_KINDS,
+    NOTIFICATION_STATES,
+    RESOLUTIONS,
+    SEVERITIES,
+    STATUSES,
+)
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -36,6 +42,8 @@ class AlertRecordSerializer(serializers.Serializer):
     notifications = NotificationSerializer(many=True)
     reminders = serializers.IntegerField()
     suppressed_by = serializers.CharField(allow_null=True)
+    flaps = serializers.IntegerField()
+    resolution = serializers.ChoiceField(choices=RESOLUTIONS, allow_null=True)
 
 
 class AlertPageSerializer(serializers.Serializer):

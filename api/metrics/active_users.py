@@ -18,12 +18,12 @@ from collections.abc import Iterator
 import redis
 from prometheus_client.core import GaugeMetricFamily
 
+from alertstore.layout import ACTIVE_USERS_KEY as KEY  # sorted set: user id -> last seen
 from metrics.instruments import ACTIVE_USERS_HELP, ACTIVE_USERS_NAME
 from taskmgr.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
-KEY = "taskmgr:active_users"  # sorted set: user id -> epoch seconds last seen
 WINDOW_SECONDS = 300
 FLUSH_SECONDS = 2.0
 

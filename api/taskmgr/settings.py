@@ -21,6 +21,8 @@ REPO_DIR = API_DIR.parent
 if str(REPO_DIR) not in sys.path:
     sys.path.append(str(REPO_DIR))
 
+from alertstore.layout import CACHE_KEY_PREFIX  # noqa: E402 - needs the path above
+
 # --- core -----------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -111,7 +113,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "taskmgr",
+        "KEY_PREFIX": CACHE_KEY_PREFIX,  # alertstore.layout lists every taskmgr: key
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }

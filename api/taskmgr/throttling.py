@@ -20,6 +20,7 @@ from rest_framework import throttling
 from rest_framework.exceptions import APIException
 from rest_framework.settings import api_settings
 
+from alertstore.layout import throttle_key
 from taskmgr.rates import parse_rate
 from taskmgr.redis_client import redis_client
 
@@ -68,7 +69,7 @@ class _StrictRateMixin:
     def _count(self, key: str, now: float) -> bool:
         script = redis_client().register_script(_SLIDING_LOG)  # EVALSHA, loaded on demand
         allowed, oldest = script(
-            keys=[f"throttle:{key}"],
+            keys=[throttle_key(key)],
             args=[now, self.duration, self.num_requests, f"{now}:{uuid.uuid4().hex[:8]}"],
         )
         if allowed:

@@ -48,3 +48,27 @@ def test_a_record_is_in_four_indexes_per_status_choice():
         "taskmgr:alerts:by:*:*:*",
     ]
     assert keys[1] == [key.removesuffix("*") + "firing" for key in keys[0]]
+
+
+def test_every_key_the_project_writes_is_under_the_prefix_and_named_here():
+    keys = [
+        layout.SCHEMA_KEY,
+        layout.OUTBOX_PENDING_KEY,
+        layout.OUTBOX_PROCESSING_KEY,
+        layout.OUTBOX_LEASE_KEY,
+        layout.record_key("id"),
+        layout.INDEX_KEY,
+        layout.fingerprint_key("fp"),
+        layout.ACTIVE_USERS_KEY,
+        layout.CACHE_KEY_PREFIX,
+        layout.HEARTBEAT_KEY,
+        layout.PIPELINE_STATE_KEY,
+        layout.SLACK_HEALTH_KEY,
+        layout.throttle_key("throttle_user_5"),
+    ]
+
+    assert all(key.startswith(layout.PREFIX) for key in keys)
+    assert len(set(keys)) == len(keys)
+    assert layout.HEARTBEAT_KEY == "taskmgr:pipeline:heartbeat"  # agreed with WP4b
+    assert layout.PIPELINE_STATE_KEY == "taskmgr:pipeline:state"
+    assert layout.SLACK_HEALTH_KEY == "taskmgr:pipeline:slack"

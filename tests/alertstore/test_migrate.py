@@ -48,6 +48,7 @@ def snapshot(store):
         b"zset": lambda key: store.zrange(key, 0, -1, withscores=True),
         b"list": lambda key: store.lrange(key, 0, -1),
         b"string": store.get,
+        b"hash": store.hgetall,
     }
     return {key: read[store.type(key)](key) for key in store.scan_iter()}
 

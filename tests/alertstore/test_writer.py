@@ -1,4 +1,6 @@
-"""alertstore.writer against a real Redis: every idempotency rule, atomically."""
+"""alertstore.writer against a real Redis: the storage side of each transition (record,
+indexes, outbox, fingerprint state), atomically. The rules themselves, row by row, are in
+test_lifecycle.py."""
 
 import pytest
 
@@ -41,7 +43,11 @@ def test_new_firing_stores_record_indexes_and_one_firing_message(store):
             assert store.zscore(key, aid) == T0.timestamp(), key
     for key in layout.index_keys("ERROR", "high_error_rate", "resolved"):
         assert not store.exists(key), key
-    assert store.ttl(layout.cooldown_key("fp-error")) == COOLDOWN
+    assert store.hgetall(layout.fingerprint_key("fp-error")) == {
+        b"latest": aid.encode(),
+        b"score": repr(T0.timestamp()).encode(),
+        b"flaps": b"0",
+    }
     assert store.get(layout.SCHEMA_KEY) == layout.SCHEMA_VERSION.encode()
 
 
@@ -101,15 +107,6 @@ def test_resolved_moves_the_record_and_queues_one_resolved_message(store):
     assert len(pending(store)) == 2
 
 
-def test_resolved_again_and_a_late_firing_are_duplicates(store):
-    record(store)
-    record(store, event(status="resolved", ends_at=T0 + minutes(10)), at=T0 + minutes(11))
-
-    assert record(store, event(status="resolved"), at=T0 + minutes(12)).transition == "duplicate"
-    assert record(store, at=T0 + minutes(30)).transition == "duplicate"
-    assert len(pending(store)) == 2
-
-
 def test_resolved_for_an_unknown_alert_creates_it_resolved(store):
     outcome = record(store, event(status="resolved", ends_at=T0 + minutes(3)), at=T0 + minutes(4))
 
@@ -119,57 +116,14 @@ def test_resolved_for_an_unknown_alert_creates_it_resolved(store):
     assert stored["ends_at"] == "2025-10-15T12:03:00.000Z"
     assert store.zscore(layout.index_key(status="resolved"), outcome.alert_id) is not None
     assert store.zscore(layout.index_key(status="firing"), outcome.alert_id) is None
-    assert not store.exists(layout.cooldown_key("fp-error"))
 
 
-def test_a_refire_within_the_cooldown_is_stored_without_a_message(store):
-    record(store)
-    record(store, event(status="resolved", ends_at=T0 + minutes(1)), at=T0 + minutes(1))
-    refire = record(store, event(starts_at=T0 + minutes(2)), at=T0 + minutes(2))
-    resolved = record(
-        store, event(status="resolved", starts_at=T0 + minutes(2)), at=T0 + minutes(3)
-    )
-
-    assert refire == writer.Outcome(refire.alert_id, "created", None)
-    assert resolved.enqueued is None
-    stored = reader.get_alert(store, refire.alert_id)
-    assert stored["suppressed_by"] == "cooldown"
-    assert [(n["kind"], n["state"], n["enqueued_at"]) for n in stored["notifications"]] == [
-        ("firing", "skipped", None),
-        ("resolved", "skipped", None),
-    ]
-    assert len(pending(store)) == 2  # the first alert's firing and resolved only
-
-
-def test_a_suppressed_alert_still_firing_gets_a_reminder_and_then_a_resolved(store):
-    record(store)
-    later = event(starts_at=T0 + minutes(1))
-    record(store, later, at=T0 + minutes(1))  # suppressed by the cooldown
-
-    reminder = record(store, later, at=T0 + minutes(5.5))
-    resolved = record(
-        store, event(status="resolved", starts_at=T0 + minutes(1)), at=T0 + minutes(6)
-    )
-
-    assert reminder.enqueued == "reminder"
-    assert resolved.enqueued == "resolved"
-
-
-def test_a_refire_after_the_cooldown_key_expired_sends_again(store):
-    record(store)
-    store.delete(layout.cooldown_key("fp-error"))  # what EX does after COOLDOWN seconds
-
-    refire = record(store, event(starts_at=T0 + minutes(6)), at=T0 + minutes(6))
-
-    assert refire.enqueued == "firing"
-    assert reader.get_alert(store, refire.alert_id)["suppressed_by"] is None
-
-
-def test_other_fingerprints_are_not_suppressed(store):
+def test_other_fingerprints_are_independent(store):
     record(store)
     other = record(store, event(fingerprint="fp-latency", alertname="HighLatency"))
 
-    assert other.enqueued == "firing"
+    assert other.enqueued == "firing" and other.superseded is None
+    assert reader.get_alert(store, alert_id("fp-error", T0))["status"] == "firing"
 
 
 def test_measured_values_survive_updates_exactly(store):

@@ -2,11 +2,13 @@
 
 import html
 import json
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from alertstore.records import AlertEvent, new_record
 from bridge.slack import BLUE, GREEN, ORANGE, RED, Links, build_message
 from tests.fakes.slack import FakeSlack, validate
 
@@ -17,54 +19,76 @@ LINKS = Links(
 )
 
 
-def error_rate_record(**overrides) -> dict:
-    record = {
-        "id": "3f1c0d2e9a",
-        "alert_type": "high_error_rate",
-        "alertname": "HighErrorRate",
-        "severity": "ERROR",
-        "status": "firing",
-        "message": "Error rate above 5 %",
-        "metric_value": 37.5,
-        "threshold_value": 5.0,
-        "labels": {
-            "alertname": "HighErrorRate",
-            "severity": "error",
-            "alert_type": "high_error_rate",
-            "job": "taskmgr-api",
-        },
-        "annotations": {
-            "summary": "Error rate is 37.5 %",
-            "description": "37.5 % of API requests answered 5xx over the last 5 minutes.",
-            "value": "37.5",
-            "threshold": "5",
-            "unit": "%",
-            "runbook_url": "http://docs.test/runbook#higherrorrate",
-            "dashboard_url": "http://grafana.test:3000/d/taskmgr?viewPanel=2",
-        },
-        "starts_at": "2025-10-15T12:00:00.123456789Z",
-        "ends_at": "0001-01-01T00:00:00Z",
-        "generator_url": "http://prometheus.test:9090/graph?g0.expr=taskmgr%3Aratio&g0.tab=1",
-        "reminders": 0,
-        "fingerprint": "a1b2c3d4e5f60718",
-    }
-    return {**record, **overrides}
+STARTED = datetime(2025, 10, 15, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def record_of(
+    *,
+    status: str = "firing",
+    labels: dict,
+    annotations: dict,
+    ends_at: datetime | None = None,
+    generator_url: str = "http://prometheus.test:9090/graph?g0.expr=taskmgr%3Aratio&g0.tab=1",
+    **overrides,
+) -> dict:
+    """A record exactly as the store holds it (records.new_record), then `overrides`."""
+    event = AlertEvent(
+        status=status,
+        labels=labels,
+        annotations=annotations,
+        starts_at=STARTED,
+        ends_at=ends_at,
+        fingerprint="a1b2c3d4e5f60718",
+        generator_url=generator_url,
+    )
+    return {**new_record(event, STARTED + timedelta(minutes=5)), **overrides}
+
+
+ERROR_RATE_LABELS = {
+    "alertname": "HighErrorRate",
+    "severity": "error",
+    "alert_type": "high_error_rate",
+    "job": "taskmgr-api",
+}
+ERROR_RATE_ANNOTATIONS = {
+    "summary": "Error rate is 37.5 %",
+    "description": "37.5 % of API requests answered 5xx over the last 5 minutes.",
+    "value": "37.5",
+    "threshold": "5",
+    "unit": "%",
+    "runbook_url": "http://docs.test/runbook#higherrorrate",
+    "dashboard_url": "http://grafana.test:3000/d/taskmgr?viewPanel=2",
+}
+
+
+def error_rate_record(*, alertname: str = "HighErrorRate", labels=None, **overrides) -> dict:
+    """The error-rate alert; `labels` are added to its own, `alertname` is its label."""
+    overrides.setdefault("annotations", ERROR_RATE_ANNOTATIONS)
+    labels = {**ERROR_RATE_LABELS, **(labels or {}), "alertname": alertname}
+    return record_of(labels=labels, **overrides)
 
 
 def latency_record(**overrides) -> dict:
     annotations = {"summary": "p95 latency is 812 ms", "value": "812.4", "threshold": "500"}
     return error_rate_record(
         alertname="HighLatency",
-        alert_type="high_latency",
-        severity="WARNING",
+        labels={"alert_type": "high_latency", "severity": "warning"},
         annotations={**annotations, "unit": "ms"},
         **overrides,
     )
 
 
 def resolved_record(**overrides) -> dict:
-    return error_rate_record(
-        **{"status": "resolved", "ends_at": "2025-10-15T12:04:30.123Z", **overrides}
+    ends_at = STARTED + timedelta(minutes=4, seconds=30)
+    return error_rate_record(status="resolved", ends_at=ends_at, **overrides)
+
+
+def api_down_record(instance: str, status: str = "firing") -> dict:
+    return record_of(
+        status=status,
+        labels={"alertname": "ApiDown", "severity": "critical", "instance": instance},
+        annotations={"summary": "The API is down"},
+        ends_at=STARTED + timedelta(seconds=1) if status == "resolved" else None,
     )
 
 
@@ -256,7 +280,7 @@ def test_user_controlled_text_cannot_mention_or_link_in_slack():
         assert "<" not in text and ">" not in text.replace("&gt;", ""), text
     assert "&lt;!channel&gt; &amp; &lt;http://evil.test|click here&gt;" in mrkdwn_texts(message)[1]
     # the header is plain text: Slack shows it literally, so it is not escaped
-    assert header(message) == ":rotating_light: [FIRING] Bad<Name>"
+    assert header(message) == f":rotating_light: [FIRING] Bad<Name> on {hostile}"
 
 
 def test_long_text_is_capped_to_slacks_limits_without_splitting_an_escape():
@@ -282,22 +306,13 @@ def test_unknown_kind_is_refused():
         build_message(error_rate_record(), "acknowledged", LINKS)
 
 
+# The sparest records the store holds: an alert with nothing but its name.
 SPARSE_RECORDS = {
-    "only a name": {"alertname": "ApiDown"},
-    "nulls everywhere": error_rate_record(
-        metric_value=None,
-        threshold_value=None,
-        annotations=None,
-        labels=None,
-        starts_at=None,
-        ends_at=None,
-        generator_url=None,
-        reminders=None,
-        severity=None,
+    "only a name": record_of(labels={"alertname": "ApiDown"}, annotations={}, generator_url=""),
+    "only a name, resolved": record_of(
+        status="resolved", labels={"alertname": "ApiDown"}, annotations={}, generator_url=""
     ),
     "empty annotations": error_rate_record(annotations={}),
-    "unparseable times": resolved_record(starts_at="yesterday", ends_at="today"),
-    "nothing at all": {},
 }
 
 
@@ -353,3 +368,35 @@ def test_every_kind_is_posted_and_accepted_by_a_slack_like_webhook(kind):
             assert response.status_code == 200, response.text
 
         assert len(slack.received) == len(records)
+
+
+def test_an_alert_about_one_instance_names_it_and_its_resolve_names_only_it():
+    """Issue 11 item 2: the resolve of one dead instance never reads as the API being back."""
+    firing = build_message(api_down_record("api-2:8000"), "firing", LINKS)
+    resolved = build_message(api_down_record("api-2:8000", "resolved"), "resolved", LINKS)
+
+    assert shown(firing["text"]) == "[FIRING] ApiDown on api-2:8000 — The API is down"
+    assert shown(resolved["text"]) == "[RESOLVED] ApiDown on api-2:8000 — resolved after 1s"
+    assert header(resolved) == ":white_check_mark: [RESOLVED] ApiDown on api-2:8000"
+    summary = shown(blocks(resolved)[1]["text"]["text"])
+    assert summary == "Was firing: *The API is down*"  # quoted as the past, not the present
+
+
+def test_a_flapping_alert_shows_its_flap_count():
+    message = build_message(error_rate_record(flaps=3), "firing", LINKS)
+
+    assert shown(message["text"]).endswith("(flapping: 3 re-fires soon after a resolve)")
+    assert facts(message)["Flapping"] == "flapping: 3 re-fires soon after a resolve"
+    assert "Flapping" not in facts(build_message(error_rate_record(), "firing", LINKS))
+
+
+def test_an_inferred_resolve_says_it_was_inferred():
+    message = build_message(resolved_record(resolution="inferred"), "resolved", LINKS)
+
+    assert shown(message["text"]) == (
+        "[RESOLVED] HighErrorRate — resolved (inferred: no Alertmanager has it any more) "
+        "after 4m 30s"
+    )
+    assert facts(message)["Resolution"] == "inferred: Alertmanager no longer has this alert"
+    plain = build_message(resolved_record(), "resolved", LINKS)
+    assert "Resolution" not in facts(plain)

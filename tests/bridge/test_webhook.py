@@ -87,6 +87,7 @@ def test_the_same_payload_twice_is_one_record_and_one_message(client, store):
         "id": first.get_json()["alerts"][0]["id"],
         "transition": "duplicate",
         "enqueued": None,
+        "superseded": None,
     }
     assert reader.list_alerts(store)[0] == 1
     assert len(outbox(store)) == 1
@@ -100,7 +101,6 @@ def test_an_ha_pair_notifying_twice_gives_one_record_per_transition(client, stor
         webhook(firing, receiver="slack-error", group_key="peer-2"),
         webhook(done),
         webhook(done, group_key="peer-2"),
-        webhook(firing, group_key="peer-2"),  # a lagging peer: stale firing after resolve
     ):
         assert post(client, body).status_code == 200
 
@@ -111,11 +111,53 @@ def test_an_ha_pair_notifying_twice_gives_one_record_per_transition(client, stor
     assert len(outbox(store)) == 2
 
 
-def test_a_resolve_after_a_new_start_is_a_new_record(client, store):
+def test_a_firing_after_a_resolve_of_the_same_instance_reopens_it(client, store):
+    """Issue 11 item 5: one Alertmanager resolved it (partition), the other still fires it.
+    A lagging peer's stale firing looks the same and reopens too (lifecycle: the reconciler
+    closes that one again)."""
     post(client, webhook(alert()))
     post(client, webhook(resolved(alert())))
-    post(client, webhook(alert(starts_at="2025-10-15T13:00:00Z")))
 
+    body = post(client, webhook(alert(), group_key="peer-2")).get_json()
+
+    assert body["alerts"][0]["transition"] == "updated"
+    assert body["alerts"][0]["enqueued"] == "firing"
+    total, (record,) = reader.list_alerts(store)
+    assert total == 1
+    assert record["status"] == "firing" and record["ends_at"] is None
+    assert [n["kind"] for n in record["notifications"]] == ["firing", "resolved", "firing"]
+
+
+def test_a_refire_after_a_resolve_is_a_new_record_that_pages(client, store):
+    post(client, webhook(alert()))
+    post(client, webhook(resolved(alert())))
+    body = post(client, webhook(alert(starts_at="2025-10-15T12:11:00Z"))).get_json()
+
+    assert body["alerts"][0]["enqueued"] == "firing"  # within the cooldown, never held back
     total, page = reader.list_alerts(store)
     assert total == 2
-    assert page[0]["suppressed_by"] == "cooldown"  # re-fired within the cooldown
+    assert page[0]["suppressed_by"] is None
+    assert page[0]["flaps"] == 1  # re-fired a minute after its resolve
+
+
+def test_a_newer_instance_resolves_the_older_one(client, store):
+    (older,) = [a["id"] for a in post(client, webhook(alert())).get_json()["alerts"]]
+
+    body = post(client, webhook(alert(starts_at="2025-10-15T12:30:00Z"))).get_json()
+
+    assert body["alerts"][0]["superseded"] == older
+    record = reader.get_alert(store, older)
+    assert (record["status"], record["resolution"]) == ("resolved", "inferred")
+
+
+def test_heartbeat_alerts_store_nothing(client, store):
+    heartbeat = alert(alertname="Heartbeat", severity="none", alert_type="heartbeat")
+
+    only = post(client, webhook(heartbeat, receiver="taskmgr-heartbeat"))
+    assert only.status_code == 200
+    assert only.get_json()["alerts"] == []
+    assert store.dbsize() == 0
+
+    mixed = post(client, webhook(heartbeat, alert(fingerprint="real")))
+    assert [a["transition"] for a in mixed.get_json()["alerts"]] == ["created"]
+    assert [r["alertname"] for r in reader.list_alerts(store)[1]] == ["HighErrorRate"]

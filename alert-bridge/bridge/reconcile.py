@@ -1,0 +1,139 @@
+"""Reconcile firing records with what Alertmanager still has (issue 11: no record stays
+firing once its alert is gone).
+
+Alertmanager never sends some resolves: an instance whose resolve and re-fire merged in
+one group interval, a silenced or inhibited alert that ends. So every
+`reconcile_interval_seconds` the delivery worker's thread (`run`) asks every Alertmanager
+in `alertmanager_urls` for its alerts (`GET /api/v2/alerts`: active, silenced, inhibited
+and unprocessed; resolved ones are not listed), and for each firing record:
+
+* no Alertmanager that answered has its instance (fingerprint + startsAt) → resolved,
+  resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so);
+* every Alertmanager that has it mutes it → `suppressed_by` silenced (if any silence) or
+  inhibited; one that has it unmuted → no longer suppressed (`writer.mark_suppressed`).
+
+An Alertmanager that cannot be reached, or answers nonsense, decides nothing; when none
+answers, nothing changes. Records are read *before* asking: a record stored after the
+question could be missing from the answers only because it is newer. Heartbeat alerts are
+not incidents and are ignored. What each outcome does to a record is alertstore.lifecycle's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis as redis_lib
+import requests
+
+from alertstore import layout, lifecycle, reader, records, writer
+from bridge.config import BridgeConfig
+from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_time
+
+log = logging.getLogger("bridge.reconcile")
+
+HTTP_TIMEOUT_SECONDS = 5.0
+
+HttpGet = Callable[[str], object]  # url → decoded JSON; raises when it cannot answer
+
+
+@dataclass
+class Result:
+    """What one round found and did: ids resolved and (re)marked."""
+
+    answered: int = 0
+    resolved: list[str] = field(default_factory=list)
+    marked: dict[str, str | None] = field(default_factory=dict)
+
+
+def http_get(url: str) -> object:
+    response = requests.get(url, timeout=HTTP_TIMEOUT_SECONDS)
+    response.raise_for_status()
+    return response.json()
+
+
+def _instances(alerts: object) -> dict[str, str | None]:
+    """Alertmanager's alert list → {record id: mute (silenced, inhibited or None)};
+    ValueError when it is not such a list."""
+    if not isinstance(alerts, list):
+        raise ValueError("not a list of alerts")
+    found: dict[str, str | None] = {}
+    for alert in alerts:
+        try:
+            if alert["labels"].get("alertname") == HEARTBEAT_ALERTNAME:
+                continue
+            starts_at = parse_time(alert["startsAt"], "startsAt")
+            status = alert.get("status") or {}
+        except (KeyError, TypeError, AttributeError, PayloadError) as exc:
+            raise ValueError(f"not an Alertmanager alert: {exc}") from exc
+        if starts_at is None or not isinstance(alert.get("fingerprint"), str):
+            raise ValueError("an alert without fingerprint or startsAt")
+        mute = next((by for by in lifecycle.MUTES if status.get(f"{by}By")), None)
+        found[records.alert_id(alert["fingerprint"], starts_at)] = mute
+    return found
+
+
+def _mute(views: list[dict[str, str | None]], alert_id: str) -> str | None:
+    """Muted only if every Alertmanager that has it mutes it; silenced wins over inhibited."""
+    mutes = [view[alert_id] for view in views if alert_id in view]
+    if None in mutes:
+        return None
+    return "silenced" if "silenced" in mutes else "inhibited"
+
+
+def reconcile_once(
+    redis: redis_lib.Redis,
+    alertmanager_urls: Iterable[str],
+    now: datetime,
+    http_get: HttpGet = http_get,
+) -> Result:
+    firing = reader.firing_records(redis)  # before asking: see the module docstring
+    views = []
+    for url in alertmanager_urls:
+        endpoint = f"{url.rstrip('/')}/api/v2/alerts"
+        try:
+            views.append(_instances(http_get(endpoint)))
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("reconcile: %s decides nothing this round: %s", endpoint, exc)
+    result = Result(answered=len(views))
+    if not views:
+        return result
+    for record in firing:
+        alert_id = record["id"]
+        if not any(alert_id in view for view in views):
+            if writer.resolve_inferred(redis, alert_id, now=now).transition == "updated":
+                result.resolved.append(alert_id)
+            continue
+        mute = _mute(views, alert_id)
+        current = record["suppressed_by"]
+        # "cooldown" (records from before issue 11) is history, not a mute to lift
+        if mute != current and (mute is not None or current in lifecycle.MUTES):
+            writer.mark_suppressed(redis, alert_id, mute, now=now)
+            result.marked[alert_id] = mute
+    return result
+
+
+def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> None:
+    """Reconcile every `reconcile_interval_seconds` until `stop` is set; Redis errors are
+    logged and the next round tries again."""
+    if not config.alertmanager_urls:
+        log.warning("reconcile: no ALERTMANAGER_URLS, records are not reconciled")
+        return
+    while not stop.is_set():
+        try:
+            result = reconcile_once(redis, config.alertmanager_urls, datetime.now(UTC))
+        except (redis_lib.RedisError, layout.SchemaMismatch) as exc:
+            log.warning("reconcile: round skipped: %s", exc)
+        else:
+            if result.resolved or result.marked:
+                log.info(
+                    "reconcile: %d of %d Alertmanagers answered; resolved %s, marked %s",
+                    result.answered,
+                    len(config.alertmanager_urls),
+                    result.resolved,
+                    result.marked,
+                )
+        stop.wait(config.reconcile_interval_seconds)

@@ -1,0 +1,231 @@
+"""bridge.reconcile against real Alertmanagers (two, one of them stopped) and a real Redis:
+a record stays firing exactly as long as an Alertmanager that answers still has it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from alertstore import layout, reader, records, writer
+from bridge import reconcile
+from bridge.payload import parse_time
+from stack import binaries
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
+
+# One receiver that goes nowhere (the bridge is not under test here), and an inhibition.
+CONFIG = """
+route:
+  receiver: nowhere
+receivers:
+  - name: nowhere
+inhibit_rules:
+  - source_matchers: ['alertname="Source"']
+    target_matchers: ['alertname="Target"']
+"""
+NOW = datetime.now(UTC)
+
+
+class Alertmanager:
+    def __init__(self, tmp_path, name: str) -> None:
+        port = free_port()
+        work = tmp_path / name
+        work.mkdir()
+        (work / "alertmanager.yml").write_text(CONFIG)
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = ServerProcess(
+            name,
+            [
+                binaries.require("alertmanager"),
+                f"--config.file={work / 'alertmanager.yml'}",
+                f"--storage.path={work}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",  # two independent ones, no gossip
+            ],
+            log_dir=work,
+            ready_url=f"{self.url}/-/ready",
+        )
+
+    def post(self, alertname: str, starts_at: datetime = NOW, **labels: str) -> dict:
+        """Post one firing alert as Prometheus does; its entry as the API lists it."""
+        alert = {
+            "labels": {"alertname": alertname, "severity": "error", **labels},
+            "startsAt": starts_at.isoformat(),
+            "endsAt": (NOW + timedelta(hours=1)).isoformat(),
+        }
+        requests.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
+        return wait_for(lambda: self.listed(alertname), f"{alertname} listed")
+
+    def listed(self, alertname: str, key: str | None = None) -> dict | None:
+        alerts = requests.get(f"{self.url}/api/v2/alerts", timeout=5).json()
+        for alert in alerts:
+            if alert["labels"]["alertname"] == alertname and (key is None or alert["status"][key]):
+                return alert
+        return None
+
+    def silence(self, alertname: str) -> str:
+        body = {
+            "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
+            "startsAt": datetime.now(UTC).isoformat(),
+            "endsAt": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+            "createdBy": "test",
+            "comment": "maintenance",
+        }
+        response = requests.post(f"{self.url}/api/v2/silences", json=body, timeout=5)
+        response.raise_for_status()
+        return response.json()["silenceID"]
+
+    def expire(self, silence_id: str) -> None:
+        requests.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=5).raise_for_status()
+
+
+def wait_for(predicate, what: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def alertmanagers(tmp_path):
+    """(running, stopped): the second was started, then stopped, and never answers again."""
+    running, stopped = Alertmanager(tmp_path, "am-1"), Alertmanager(tmp_path, "am-2")
+    running.process.start()
+    stopped.process.start()
+    stopped.process.stop()
+    yield running, stopped
+    running.process.stop()
+
+
+def store_from(store, alert: dict) -> str:
+    """Store the firing record the bridge's webhook would have stored for `alert`."""
+    event = records.AlertEvent(
+        status="firing",
+        labels=alert["labels"],
+        starts_at=parse_time(alert["startsAt"], "startsAt"),
+        fingerprint=alert["fingerprint"],
+    )
+    return writer.record_transition(store, event, now=NOW, cooldown_seconds=300).alert_id
+
+
+def lone_record(store, fingerprint: str = "no-alertmanager-has-it") -> str:
+    return store_from(
+        store,
+        {"labels": {"alertname": "Gone"}, "startsAt": NOW.isoformat(), "fingerprint": fingerprint},
+    )
+
+
+def urls(*ams: Alertmanager) -> list[str]:
+    return [am.url for am in ams]
+
+
+def last_message(store, alert_id: str) -> str:
+    return reader.get_alert(store, alert_id)["notifications"][-1]["kind"]
+
+
+def test_an_instance_no_answering_alertmanager_has_is_resolved_by_inference(store, alertmanagers):
+    running, stopped = alertmanagers
+    kept = store_from(store, running.post("Kept"))
+    gone = lone_record(store)
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, reconcile.http_get)
+
+    assert (result.answered, result.resolved) == (1, [gone])
+    record = reader.get_alert(store, gone)
+    assert (record["status"], record["resolution"]) == ("resolved", "inferred")
+    assert last_message(store, gone) == "resolved"
+    pending = [layout.text(e) for e in store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1)]
+    assert pending[-1] == layout.outbox_entry(gone, 1)  # its resolved message is queued
+    assert reader.get_alert(store, kept)["status"] == "firing"
+
+
+def test_an_instance_is_kept_while_any_answering_alertmanager_has_it(store, tmp_path):
+    first, second = Alertmanager(tmp_path, "am-a"), Alertmanager(tmp_path, "am-b")
+    with first.process, second.process:
+        kept = store_from(store, second.post("OnlyOnTheSecond"))
+
+        result = reconcile.reconcile_once(store, urls(first, second), NOW)
+
+    assert (result.answered, result.resolved) == (2, [])
+    assert reader.get_alert(store, kept)["status"] == "firing"
+
+
+def test_when_no_alertmanager_answers_nothing_changes(store, alertmanagers):
+    running, stopped = alertmanagers
+    gone = lone_record(store)
+    running.process.stop()
+    before = {layout.text(k): store.dump(k) for k in store.scan_iter()}
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+
+    assert result.answered == 0
+    assert {layout.text(k): store.dump(k) for k in store.scan_iter()} == before
+    assert reader.get_alert(store, gone)["status"] == "firing"
+
+
+def test_a_silenced_alert_is_marked_and_unmarked_when_the_silence_expires(store, alertmanagers):
+    running, stopped = alertmanagers
+    alert_id = store_from(store, running.post("Noisy"))
+    silence = running.silence("Noisy")
+    wait_for(lambda: running.listed("Noisy", "silencedBy"), "the silence to apply")
+
+    reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    assert reader.get_alert(store, alert_id)["suppressed_by"] == "silenced"
+
+    running.expire(silence)
+    wait_for(lambda: not running.listed("Noisy", "silencedBy"), "the silence to lift")
+    reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    record = reader.get_alert(store, alert_id)
+    assert (record["status"], record["suppressed_by"]) == ("firing", None)
+    assert [n["kind"] for n in record["notifications"]] == ["firing"]  # muting says nothing
+
+
+def test_an_inhibited_alert_is_marked_inhibited(store, alertmanagers):
+    running, stopped = alertmanagers
+    running.post("Source")
+    target = store_from(store, running.post("Target"))
+    wait_for(lambda: running.listed("Target", "inhibitedBy"), "the inhibition")
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+
+    assert result.marked == {target: "inhibited"}
+    assert reader.get_alert(store, target)["suppressed_by"] == "inhibited"
+
+
+def test_heartbeats_are_ignored_and_a_newer_instance_resolves_the_older(store, alertmanagers):
+    """Issue 11 item 6: Alertmanager holds only the newer instance of a fingerprint."""
+    running, stopped = alertmanagers
+    running.post("Heartbeat", alert_type="heartbeat")
+    newer = running.post("Flappy", starts_at=NOW)
+    older = store_from(store, {**newer, "startsAt": (NOW - timedelta(minutes=5)).isoformat()})
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+
+    assert result.resolved == [older]
+    assert reader.list_alerts(store)[0] == 1  # no record for the heartbeat
+
+
+def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, config):
+    running, stopped = alertmanagers
+    gone = lone_record(store)
+    config = replace(config, alertmanager_urls=tuple(urls(running, stopped)))
+    config = replace(config, reconcile_interval_seconds=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=reconcile.run, args=(config, store, stop))
+    thread.start()
+    try:
+        wait_for(lambda: reader.get_alert(store, gone)["status"] == "resolved", "a round")
+        later = lone_record(store, "appears-later")
+        wait_for(lambda: reader.get_alert(store, later)["status"] == "resolved", "another")
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
