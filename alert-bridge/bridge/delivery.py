@@ -40,7 +40,7 @@ import requests
 from prometheus_client import start_http_server
 
 from alertstore import layout, outbox, pipeline, reader, writer
-from bridge import metrics
+from bridge import metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
 from bridge.monitor import PipelineMonitor
 from bridge.slack import Links, build_message
@@ -303,6 +303,9 @@ def main() -> int:
     )
     monitor = PipelineMonitor(config, store, stop)
     threading.Thread(target=monitor.run, name="pipeline-monitor", daemon=True).start()
+    threading.Thread(
+        target=reconcile.run, args=(config, store, stop), name="reconciler", daemon=True
+    ).start()
     DeliveryWorker(config, store, stop=stop).run()
     log.info("stopped")
     return 0
