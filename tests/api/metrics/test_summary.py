@@ -13,6 +13,7 @@ from django.test import override_settings
 from metrics import summary
 from tests.api.metrics.conftest import poll
 from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
 
 SUMMARY = "/api/v1/metrics/summary/"
 
@@ -139,3 +140,38 @@ def test_the_summary_from_a_real_prometheus(observed_api):
     assert latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], body
     assert latency["min"] <= latency["max"], body
     assert body["time_window"] == observed.stack.window_label
+
+
+@pytest.fixture
+def stopped_redis():
+    """A private redis-server that ran and was stopped: its port refuses connections."""
+    server = RedisServer().start()
+    server.stop()
+    yield server
+    server.cleanup()
+
+
+CACHE_DOWN = "metrics summary: cache unavailable"
+
+
+def test_with_redis_down_the_summary_still_answers_from_prometheus(observed_api, stopped_redis):
+    observed = observed_api(api_env={"REDIS_URL": stopped_redis.url})
+    api = observed.api
+    assert poll(lambda: observed.value('up{job="taskmgr-api"}') == 1), "never scraped"
+
+    answers = [requests.get(f"{api.url}{SUMMARY}", timeout=10) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200] * 4, answers[-1].text
+    assert answers[-1].json()["time_window"] == observed.stack.window_label
+    # logged once per worker process, not once per request
+    assert 1 <= api.process.log_path.read_text().count(CACHE_DOWN) <= 2
+
+
+def test_with_redis_and_prometheus_down_the_summary_is_a_clear_503(api_server, stopped_redis):
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    api = api_server(workers=1, env={"REDIS_URL": stopped_redis.url, "PROMETHEUS_URL": nowhere})
+
+    response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"].startswith("Prometheus is unreachable")
