@@ -46,3 +46,9 @@ def scrape(folder: Path) -> dict[tuple, float]:
         for metric in registry.collect()
         for s in metric.samples
     }
+
+
+def pids_with_files(folder: Path) -> set[int]:
+    """The pids that own a file in a multiprocess folder (archives have no pid)."""
+    stems = (p.name.removesuffix(".db").rsplit("_", 1)[-1] for p in folder.glob("*.db"))
+    return {int(stem) for stem in stems if stem.isdigit()}

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.bridge.conftest import BRIDGE_DIR, auth, bridge_env
 from tests.bridge.payloads import alert, webhook
+from tests.procmetrics.conftest import pids_with_files
 from tests.support.ports import free_port
 from tests.support.processes import ServerProcess
 
@@ -38,10 +39,6 @@ class Bridge:
     def worker_pids(self) -> set[int]:
         pid = self.process.proc.pid
         return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
-
-    def pids_with_files(self) -> set[int]:
-        stems = (p.name.removesuffix(".db").rsplit("_", 1)[-1] for p in self.folder.glob("*.db"))
-        return {int(stem) for stem in stems if stem.isdigit()}
 
     def post(self, n: int) -> None:
         for i in range(n):
@@ -79,7 +76,7 @@ def wait_until(check, timeout: float = 30.0) -> bool:
 def test_a_killed_bridge_worker_keeps_its_counts_and_leaves_no_files(bridge):
     before = bridge.metrics().get(ACCEPTED, 0)
     bridge.post(20)
-    victims = bridge.pids_with_files() & bridge.worker_pids()
+    victims = pids_with_files(bridge.folder) & bridge.worker_pids()
     assert victims, "no worker wrote metrics"
     victim = max(victims)
 
@@ -89,7 +86,7 @@ def test_a_killed_bridge_worker_keeps_its_counts_and_leaves_no_files(bridge):
     scraped = bridge.metrics()
 
     assert scraped[ACCEPTED] - before == 30
-    assert victim not in bridge.pids_with_files()
+    assert victim not in pids_with_files(bridge.folder)
     assert (bridge.folder / "counter_archive.db").exists()
 
 
