@@ -23,8 +23,7 @@ HERE = Path(__file__).resolve().parent
 # `bridge` lives here and `alertstore` at the repo root; forked workers inherit the path.
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from prometheus_client import multiprocess  # noqa: E402
-
+import procmetrics  # noqa: E402
 from bridge.config import BridgeConfig, ConfigError  # noqa: E402
 
 try:
@@ -50,7 +49,7 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    multiprocess.mark_process_dead(worker.pid, BRIDGE.multiproc_dir)
+    procmetrics.worker_exited(worker.pid, BRIDGE.multiproc_dir)
 
 
 def on_exit(server):

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-from metrics.multiproc import worker_exited
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskmgr.settings")
 
 bind = settings.GUNICORN_BIND
+# procmetrics sits at the repo root, which loading the settings (just above) puts on sys.path
+import procmetrics  # noqa: E402
+
 workers = settings.GUNICORN_WORKERS
 timeout = settings.GUNICORN_TIMEOUT
 worker_class = "sync"
@@ -50,4 +51,4 @@ def child_exit(server, worker):
     if settings.PROMETHEUS_MULTIPROC_DIR:
         # folds the dead worker's counter/histogram files into an archive, so the folder
         # stays bounded as workers recycle (mark_process_dead only removes live gauges)
-        worker_exited(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)
+        procmetrics.worker_exited(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)

@@ -53,7 +53,7 @@ def one_run(tmp: Path) -> tuple[float, tuple[float, float, float]]:
         stack = Stack(tmp, slack)
         try:
             stack.start()
-            traffic = Traffic(f"{stack.api_url}/health", rate=RATE).start()
+            traffic = Traffic(f"{stack.api_url}/api/v1/docs/", rate=RATE).start()
             try:
                 # A running system has Prometheus scraping long before an incident; a fresh
                 # one adds its targets ~5 s after /-/ready (the scrape manager's reload tick,

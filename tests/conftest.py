@@ -53,7 +53,7 @@ class LiveStack:
         headers = self.stack.staff_headers()
         for _ in range(5):
             requests.get(f"{self.stack.api_url}/api/v1/tasks/", headers=headers, timeout=5)
-        traffic = Traffic(f"{self.stack.api_url}/health", rate=20).start()
+        traffic = Traffic(f"{self.stack.api_url}/api/v1/docs/", rate=20).start()
         try:
             traffic.set_headers({"X-Fault-Status": "503"})
             self.stack.slack.wait_for(1, timeout=90)  # an alert went all the way to Slack

@@ -1,43 +1,67 @@
 """Every bridge metric, defined once, and the exposition for the web app.
 
 The web app runs under gunicorn with several workers, so its /metrics reads the
-multiprocess directory when one is configured. The delivery worker is a single process
-and serves the default registry on its own port (Prometheus job taskmgr-bridge-worker).
+multiprocess directory when one is configured (procmetrics, shared with the API). The
+delivery worker is a single process and serves the default registry on its own port
+(Prometheus job taskmgr-bridge-worker).
+
+Every labelled counter has a series for each known label value from the start, so a fresh
+process exports them at 0: Grafana shows 0 rather than "no data", and rate() has its first
+sample before the first event (a series born with its first event loses that event).
 """
 
 from __future__ import annotations
 
 import logging
+import typing
 
 import redis as redis_lib
-from prometheus_client import (
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
 
-from alertstore import outbox
+import procmetrics
+from alertstore import outbox, writer
 
 log = logging.getLogger(__name__)
 
+WEBHOOK_OUTCOMES = ("accepted", "unauthorized", "invalid", "too_large", "unavailable")
+# The store owns the vocabulary of transitions; follow it rather than copy it.
+TRANSITIONS = typing.get_args(typing.get_type_hints(writer.Outcome)["transition"])
+DELIVERY_OUTCOMES = ("ok", "failed", "retried")
+
 WEBHOOKS_RECEIVED = Counter(
     "taskmgr_bridge_webhooks_received_total",
-    "Webhook requests by outcome (accepted, unauthorized, invalid, too_large, unavailable).",
+    f"Webhook requests by outcome ({', '.join(WEBHOOK_OUTCOMES)}).",
     ["outcome"],
 )
 ALERTS_STORED = Counter(
     "taskmgr_bridge_alerts_stored_total",
-    "Alerts written to the history by transition (created, updated, duplicate).",
+    f"Alerts written to the history by transition ({', '.join(TRANSITIONS)}).",
     ["transition"],
 )
 SLACK_DELIVERIES = Counter(
     "taskmgr_bridge_slack_deliveries_total",
-    "Slack delivery attempts by outcome (ok, failed, retried).",
+    f"Slack delivery attempts by outcome ({', '.join(DELIVERY_OUTCOMES)}).",
     ["outcome"],
 )
+
+
+def declare_known_series() -> None:
+    """Create every known label value's series (at 0); idempotent and cheap."""
+    for counter, values in (
+        (WEBHOOKS_RECEIVED, WEBHOOK_OUTCOMES),
+        (ALERTS_STORED, TRANSITIONS),
+        (SLACK_DELIVERIES, DELIVERY_OUTCOMES),
+    ):
+        for value in values:
+            counter.labels(value)
+
+
+# A single process (the delivery worker, tests) declares them at import. Under gunicorn the
+# master imports this module before it creates the multiprocess folder, so there the worker
+# answering a scrape declares them (the merged scrape shows them from the first one on).
+if not procmetrics.multiprocess_mode():
+    declare_known_series()
 
 
 class OutboxDepth:
@@ -63,11 +87,5 @@ class OutboxDepth:
 
 def exposition(redis: redis_lib.Redis, multiproc_dir: str | None) -> bytes:
     """The text format: this service's counters plus the outbox depth."""
-    if multiproc_dir:
-        counters = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counters, path=multiproc_dir)
-    else:
-        counters = REGISTRY
-    depth = CollectorRegistry()
-    depth.register(OutboxDepth(redis))
-    return generate_latest(counters) + generate_latest(depth)
+    declare_known_series()
+    return procmetrics.exposition(multiproc_dir, OutboxDepth(redis))

@@ -1,5 +1,10 @@
-"""Times and labels every request by method, route template and status (and counts it by
-status class); no I/O.
+"""Times and labels every request that is traffic by method, route template and status
+(and counts it by status class); no I/O.
+
+Traffic is what clients ask of the API (SPEC §8). Prometheus' scrapes of /metrics and the
+probes of /health and /status are not: they touch no instrument at all (no request or
+response-class count, no latency, no in-flight), so they lift no traffic guard, no error
+ratio and no summary figure. `is_traffic` is that definition, used nowhere else.
 
 Placed first in MIDDLEWARE so it brackets everything else (throttling, auth, injected
 faults). Labels come from the resolver, never the path, so ids cannot create series.
@@ -20,6 +25,12 @@ KNOWN_METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 )
 
+# Probe and scrape paths, both spellings each answers to (health/urls.py, taskmgr/urls.py);
+# compared with path_info before any resolution, so a probe costs a set lookup.
+NOT_TRAFFIC_PATHS = frozenset(
+    ("/health", "/health/", "/status", "/status/", "/metrics", "/metrics/")
+)
+
 # (method, route, status) -> (counter child, histogram child, class counter child).
 # Bounded: methods are clamped, routes are templates and statuses are HTTP codes.
 _children: dict[tuple[str, str, str], tuple] = {}
@@ -35,6 +46,11 @@ def _bound(method: str, route: str, status: str) -> tuple:
             instruments.http_responses_total.labels(status_class(status)),
         )
     return children
+
+
+def is_traffic(request: HttpRequest) -> bool:
+    """Whether the request counts as API traffic: anything but a probe or a scrape."""
+    return request.path_info not in NOT_TRAFFIC_PATHS
 
 
 def status_class(status: str) -> str:
@@ -74,6 +90,8 @@ class MetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_traffic(request):
+            return self.get_response(request)
         in_flight = instruments.http_requests_in_flight
         in_flight.inc()
         start = time.perf_counter()

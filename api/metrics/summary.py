@@ -3,13 +3,17 @@
 Every figure comes from a recorded series (docs/contracts.md), so the summary agrees with
 the alerts and Grafana for any number of API processes. Quantiles and avg come from the
 histogram; min and max are bucket bounds (see `latency_bounds_ms`). One instant query
-fetches every series; the result is cached for CACHE_SECONDS.
+fetches every series; the result is cached for CACHE_SECONDS in the Django cache (Redis).
+The cache only spares Prometheus: when it fails the summary is computed without it (logged
+once per outage), so Redis being down never turns the summary into a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 
+import redis
 import requests
 from django.conf import settings
 from django.core.cache import cache
@@ -32,6 +36,8 @@ QUERY = '{__name__=~"%s"}' % "|".join(RECORDS)  # noqa: UP031 - braces are PromQ
 TIMEOUT_SECONDS = 2.0
 CACHE_SECONDS = 5
 CACHE_KEY = "metrics:summary"
+
+logger = logging.getLogger(__name__)
 
 
 class PrometheusUnavailable(Exception):
@@ -115,11 +121,41 @@ def build_summary(result: list[dict], time_window: str) -> dict:
     }
 
 
+class _Cache:
+    """The summary's cache entry, skipped while the cache fails; the first failure of an
+    outage is logged, and the recovery."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def get(self) -> dict | None:
+        return self._call(cache.get, CACHE_KEY)
+
+    def set(self, summary: dict) -> None:
+        self._call(cache.set, CACHE_KEY, summary, CACHE_SECONDS)
+
+    def _call(self, operation, *args):
+        try:
+            value = operation(*args)
+        except redis.RedisError as exc:
+            if not self.failing:
+                logger.warning("metrics summary: cache unavailable, asking Prometheus: %s", exc)
+            self.failing = True
+            return None
+        if self.failing:
+            logger.info("metrics summary: cache available again")
+        self.failing = False
+        return value
+
+
+_cache = _Cache()
+
+
 def metrics_summary() -> dict:
     """The cached summary; raises PrometheusUnavailable (never cached)."""
-    summary = cache.get(CACHE_KEY)
+    summary = _cache.get()
     if summary is None:
         result = query_prometheus(settings.PROMETHEUS_URL)
         summary = build_summary(result, settings.SUMMARY_WINDOW_LABEL)
-        cache.set(CACHE_KEY, summary, CACHE_SECONDS)
+        _cache.set(summary)
     return summary

@@ -1,11 +1,15 @@
 """Every write to tasks. The model's rules are checked here too (`full_clean`), so a caller
 other than the API (a shell, a command) cannot store a blank title or an unknown status.
+
+The business counters are counted here, where the events happen, after the row is saved:
+a task created, a task moved to DONE (by mark_done or by an update that sets it).
 """
 
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from metrics import instruments
 from tasks.models import Priority, Status, Task
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_date")
@@ -30,6 +34,7 @@ def task_create(
     )
     task.full_clean()
     task.save()
+    instruments.tasks_created_total.inc()
     return task
 
 
@@ -38,10 +43,13 @@ def task_update(*, task: Task, data: dict) -> Task:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    was_done = task.status == Status.DONE
     for field, value in data.items():
         setattr(task, field, value)
     task.full_clean()
     task.save(update_fields=[*data, "updated_at"])
+    if task.status == Status.DONE and not was_done:
+        instruments.tasks_completed_total.inc()
     return task
 
 
@@ -50,6 +58,7 @@ def task_mark_done(*, task: Task) -> Task:
     if task.status != Status.DONE:
         task.status = Status.DONE
         task.save(update_fields=["status", "updated_at"])
+        instruments.tasks_completed_total.inc()
     return task
 
 

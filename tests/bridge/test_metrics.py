@@ -1,5 +1,6 @@
 """The web app's /metrics: counters as deltas, the outbox depth read from Redis."""
 
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import layout
@@ -57,3 +58,35 @@ def test_outbox_depth_is_read_at_scrape_time(client, store):
 
     store.delete(layout.OUTBOX_PENDING_KEY, layout.OUTBOX_PROCESSING_KEY)
     assert scrape(client)[("taskmgr_bridge_outbox_depth", ())] == 0
+
+
+def test_a_fresh_delivery_worker_exports_every_delivery_outcome_at_zero(start_worker):
+    # Grafana's Slack deliveries panel shows 0, not "no data", before the first delivery.
+    worker = start_worker()
+
+    text = requests.get(worker.metrics_url, timeout=5).text
+
+    deliveries = {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "taskmgr_bridge_slack_deliveries_total"
+    }
+    assert deliveries == {"ok": 0, "failed": 0, "retried": 0}, text
+
+
+def test_the_web_app_exports_every_webhook_outcome_and_transition_from_the_start(client):
+    scraped = scrape(client)
+
+    received = {
+        dict(labels)["outcome"]
+        for name, labels in scraped
+        if name == "taskmgr_bridge_webhooks_received_total"
+    }
+    stored = {
+        dict(labels)["transition"]
+        for name, labels in scraped
+        if name == "taskmgr_bridge_alerts_stored_total"
+    }
+    assert received == {"accepted", "unauthorized", "invalid", "too_large", "unavailable"}
+    assert stored == {"created", "updated", "duplicate"}

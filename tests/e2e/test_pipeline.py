@@ -54,7 +54,7 @@ def test_alert_fires_once_resolves_and_respects_the_cooldown(
     stack_factory, alertname, fault, threshold, rate
 ):
     stack = stack_factory(ALERT_COOLDOWN_SECONDS=str(COOLDOWN))
-    traffic = Traffic(f"{stack.api_url}/health", rate=rate).start()
+    traffic = Traffic(f"{stack.api_url}/api/v1/docs/", rate=rate).start()
     try:
         time.sleep(3)  # a healthy baseline first
         traffic.set_headers(fault)

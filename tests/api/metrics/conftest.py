@@ -1,14 +1,22 @@
-"""Fixtures for the metrics tests: registry deltas, active users, the API under gunicorn."""
+"""Fixtures for the metrics tests: registry deltas, active users, the API under gunicorn,
+and that API scraped by a real Prometheus running the rendered fast-profile rules."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import pytest
+import requests
 from prometheus_client import REGISTRY
 
 from metrics.active_users import KEY, RECORDER
+from stack import binaries
+from stack.render import render
+from stack.settings import Settings, load
 from tests.api.servers import ApiServer
+from tests.support.ports import free_port
+from tests.support.processes import ServerProcess
 
 
 def _samples() -> dict[tuple, float]:
@@ -89,3 +97,75 @@ def api_server(tmp_path, redis_server):
     yield start
     for server in started:
         server.process.stop()
+
+
+@dataclass
+class Observed:
+    """The API under gunicorn and the Prometheus scraping it every second (fast profile)."""
+
+    api: ApiServer
+    prometheus_url: str
+    stack: Settings
+
+    def query(self, promql: str) -> list[dict]:
+        answer = requests.get(
+            f"{self.prometheus_url}/api/v1/query", params={"query": promql}, timeout=5
+        )
+        answer.raise_for_status()
+        return answer.json()["data"]["result"]
+
+    def value(self, promql: str) -> float | None:
+        """The single value of an instant query, None when it has no result."""
+        result = self.query(promql)
+        assert len(result) <= 1, result
+        return float(result[0]["value"][1]) if result else None
+
+
+@pytest.fixture
+def observed_api(api_server, tmp_path):
+    """Factory: start(api_env=None) -> Observed, with the API started first (so Prometheus'
+    first scrapes find it) and Prometheus stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def start(api_env: dict[str, str] | None = None) -> Observed:
+        prometheus_port, api_port = free_port(), free_port()
+        prometheus_url = f"http://127.0.0.1:{prometheus_port}"
+        stack = load(
+            {},
+            dotenv=None,
+            overrides={
+                "TIMING_PROFILE": "fast",
+                "STATE_DIR": str(tmp_path / "state"),
+                "ALERT_BRIDGE_TOKEN": "t" * 32,
+                "API_PORT": str(api_port),
+                "PROMETHEUS_PORT": str(prometheus_port),
+            },
+        )
+        config = render(stack, tmp_path / "config")
+        env = {
+            "PROMETHEUS_URL": prometheus_url,
+            "SUMMARY_WINDOW_LABEL": stack.window_label,
+            "FAULT_INJECTION_ENABLED": "true",
+            **(api_env or {}),
+        }
+        api = api_server(workers=2, port=api_port, env=env)
+        argv = [
+            binaries.require("prometheus"),
+            f"--config.file={config / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{prometheus_port}",
+        ]
+        prometheus = ServerProcess(
+            "prometheus",
+            argv,
+            log_dir=tmp_path,
+            ready_url=f"{prometheus_url}/-/ready",
+            timeout=60,
+        )
+        started.append(prometheus)
+        prometheus.start()
+        return Observed(api, prometheus_url, stack)
+
+    yield start
+    for process in started:
+        process.stop()

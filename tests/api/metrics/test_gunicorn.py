@@ -10,6 +10,7 @@ import requests
 
 from metrics.active_users import FLUSH_SECONDS
 from tests.api.metrics.conftest import poll
+from tests.procmetrics.conftest import pids_with_files
 
 # Counted requests go to a route the readiness check never polls: under load a poll that
 # timed out on the client is still served later, and would land in the count.
@@ -30,11 +31,6 @@ def hit(url: str, n: int, headers=None) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(n)))
-
-
-def pids_with_files(folder) -> set[int]:
-    stems = (p.name.removesuffix(".db").rsplit("_", 1)[-1] for p in folder.glob("*.db"))
-    return {int(stem) for stem in stems if stem.isdigit()}
 
 
 def test_four_workers_report_one_sum(api_server):

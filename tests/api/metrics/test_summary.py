@@ -11,11 +11,9 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from metrics import summary
-from stack.render import render
-from stack.settings import load
 from tests.api.metrics.conftest import poll
 from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from tests.support.redis_server import RedisServer
 
 SUMMARY = "/api/v1/metrics/summary/"
 
@@ -77,10 +75,8 @@ def test_requests_beyond_the_last_bucket_report_its_bound_as_max():
     assert summary.latency_bounds_ms({0.5: 1, 10.0: 1, math.inf: 3}) == (500.0, 10000.0)
 
 
-def scraped_health_series(prometheus_url: str) -> list[dict]:
-    query = 'taskmgr_http_requests_total{route="health"}'
-    answer = requests.get(f"{prometheus_url}/api/v1/query", params={"query": query}, timeout=5)
-    return answer.json()["data"]["result"]
+# A client route (traffic); probes like /health count nowhere.
+CLIENT_ROUTE = "/api/v1/docs/"
 
 
 @pytest.fixture
@@ -108,59 +104,30 @@ def test_a_non_prometheus_answer_is_a_503_too(client, live_server, no_cached_sum
     assert "answered HTTP 404" in response.json()["detail"]
 
 
-def test_the_summary_from_a_real_prometheus(api_server, tmp_path):
-    prometheus_port = free_port()
-    prometheus_url = f"http://127.0.0.1:{prometheus_port}"
-    api_port = free_port()
-    stack = load(
-        {},
-        dotenv=None,
-        overrides={
-            "TIMING_PROFILE": "fast",
-            "STATE_DIR": str(tmp_path / "state"),
-            "ALERT_BRIDGE_TOKEN": "t" * 32,
-            "API_PORT": str(api_port),
-            "PROMETHEUS_PORT": str(prometheus_port),
-        },
-    )
-    config = render(stack, tmp_path / "config")
-    api = api_server(
-        workers=2,
-        port=api_port,
-        env={
-            "PROMETHEUS_URL": prometheus_url,
-            "SUMMARY_WINDOW_LABEL": stack.window_label,
-            "FAULT_INJECTION_ENABLED": "true",
-        },
-    )
-    argv = [
-        "prometheus",
-        f"--config.file={config / 'prometheus.yml'}",
-        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{prometheus_port}",
-    ]
-    ready = f"{prometheus_url}/-/ready"
-    with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=ready, timeout=60):
+def test_the_summary_from_a_real_prometheus(observed_api):
+    observed = observed_api()
+    api = observed.api
 
-        def send(faults):
-            for fault in faults:
-                headers = {"X-Fault-Status": fault} if fault else {}
-                requests.get(f"{api.url}/health", headers=headers, timeout=10)
+    def send(faults):
+        for fault in faults:
+            headers = {"X-Fault-Status": fault} if fault else {}
+            requests.get(f"{api.url}{CLIENT_ROUTE}", headers=headers, timeout=10)
 
-        # increase() cannot count a series' first sample, so create each series and let
-        # Prometheus scrape it before the traffic the assertions count.
-        send([None, "503", "404"])
-        assert poll(lambda: len(scraped_health_series(prometheus_url)) == 3), "never scraped"
-        send([None] * 30 + ["503"] * 10 + ["404"] * 5)
+    # increase() cannot count a series' first sample, so create each series and let
+    # Prometheus scrape it before the traffic the assertions count.
+    send([None, "503", "404"])
+    route = 'taskmgr_http_requests_total{route="api/v1/docs/"}'
+    assert poll(lambda: len(observed.query(route)) == 3), "never scraped"
+    send([None] * 30 + ["503"] * 10 + ["404"] * 5)
 
-        deadline = time.monotonic() + 60
-        body = {}
-        while time.monotonic() < deadline:
-            response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
-            body = response.json()
-            if response.status_code == 200 and body["total_errors"] >= 10:
-                break
-            time.sleep(1)
+    deadline = time.monotonic() + 60
+    body = {}
+    while time.monotonic() < deadline:
+        response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
+        body = response.json()
+        if response.status_code == 200 and body["total_errors"] >= 10:
+            break
+        time.sleep(1)
 
     # increase() extrapolates to the window's edges, so counts are close, not exact.
     assert body["total_errors"] >= 10, body
@@ -172,4 +139,39 @@ def test_the_summary_from_a_real_prometheus(api_server, tmp_path):
     # min/max are bucket bounds, quantiles interpolate inside buckets: only these orders hold.
     assert latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], body
     assert latency["min"] <= latency["max"], body
-    assert body["time_window"] == stack.window_label
+    assert body["time_window"] == observed.stack.window_label
+
+
+@pytest.fixture
+def stopped_redis():
+    """A private redis-server that ran and was stopped: its port refuses connections."""
+    server = RedisServer().start()
+    server.stop()
+    yield server
+    server.cleanup()
+
+
+CACHE_DOWN = "metrics summary: cache unavailable"
+
+
+def test_with_redis_down_the_summary_still_answers_from_prometheus(observed_api, stopped_redis):
+    observed = observed_api(api_env={"REDIS_URL": stopped_redis.url})
+    api = observed.api
+    assert poll(lambda: observed.value('up{job="taskmgr-api"}') == 1), "never scraped"
+
+    answers = [requests.get(f"{api.url}{SUMMARY}", timeout=10) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200] * 4, answers[-1].text
+    assert answers[-1].json()["time_window"] == observed.stack.window_label
+    # logged once per worker process, not once per request
+    assert 1 <= api.process.log_path.read_text().count(CACHE_DOWN) <= 2
+
+
+def test_with_redis_and_prometheus_down_the_summary_is_a_clear_503(api_server, stopped_redis):
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    api = api_server(workers=1, env={"REDIS_URL": stopped_redis.url, "PROMETHEUS_URL": nowhere})
+
+    response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"].startswith("Prometheus is unreachable")

@@ -9,7 +9,7 @@ the folder holds at most: live workers' files + one archive per type.
 
 Folding runs under an exclusive flock on LOCK_NAME and scrapes read under a shared one,
 so a scrape never sees a worker both in the archive and in its own file. Folding happens
-at every scrape (dead = no such process) and, when gunicorn.conf.py calls
+at every scrape (dead = no such process) and, when a gunicorn.conf.py calls
 `worker_exited` from child_exit, as soon as a worker is reaped.
 """
 
@@ -63,6 +63,8 @@ def _fold(path: str, typ: str, files: list[str]) -> None:
     archive = os.path.join(path, f"{typ}_{ARCHIVE_ID}.db")
     totals: dict[str, float] = defaultdict(float)
     for name in [archive, *files] if os.path.exists(archive) else files:
+        if os.path.getsize(name) == 0:
+            continue  # a worker that died before sizing its file recorded nothing
         for key, value, _timestamp, _pos in MmapedDict.read_all_values_from_file(name):
             totals[key] += value
     # Build the new archive aside (no .db suffix, so scrapes ignore it) and swap it in.

@@ -1,0 +1,41 @@
+"""taskmgr_tasks_created_total / taskmgr_tasks_completed_total move when clients create and
+finish tasks through the API (counted in tasks/services.py)."""
+
+import pytest
+
+CREATED = "taskmgr_tasks_created_total"
+COMPLETED = "taskmgr_tasks_completed_total"
+TASKS = "/api/v1/tasks/"
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_create_and_a_mark_done_move_the_counters(auth_client, registry_delta):
+    created = auth_client.post(TASKS, {"title": "Write the report"}, format="json")
+    assert created.status_code == 201, created.content
+    task_id = created.json()["id"]
+
+    assert auth_client.post(f"{TASKS}{task_id}/mark_done/").status_code == 200
+    assert auth_client.post(f"{TASKS}{task_id}/mark_done/").status_code == 200  # already done
+
+    changes = registry_delta.changes()
+    assert registry_delta.delta(CREATED) == 1, changes
+    assert registry_delta.delta(COMPLETED) == 1, changes
+
+
+def test_an_update_that_sets_done_counts_as_completed_once(auth_client, registry_delta):
+    task_id = auth_client.post(TASKS, {"title": "Ship it"}, format="json").json()["id"]
+
+    for _ in range(2):
+        answer = auth_client.patch(f"{TASKS}{task_id}/", {"status": "DONE"}, format="json")
+        assert answer.status_code == 200, answer.content
+    auth_client.patch(f"{TASKS}{task_id}/", {"title": "Shipped"}, format="json")
+
+    assert registry_delta.delta(COMPLETED) == 1, registry_delta.changes()
+
+
+def test_a_refused_create_counts_nothing(auth_client, registry_delta):
+    answer = auth_client.post(TASKS, {"title": ""}, format="json")
+
+    assert answer.status_code == 400
+    assert registry_delta.delta(CREATED) == 0, registry_delta.changes()
