@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -197,17 +198,19 @@ def _webhook_configs(
 
 
 def _repeat_interval(every: float, group_interval: str) -> str:
-    """Alertmanager's repeat_interval for a reminder every `every` seconds (rounded up to a
-    group_interval tick).
+    """Alertmanager's repeat_interval for a reminder every `every` seconds, rounded up to a
+    group_interval tick: that tick count, minus half a tick.
 
     Alertmanager repeats only on a group tick, and only if its notification log entry is
     older than repeat_interval; the entry is stamped after the send, a moment after its tick.
     With repeat_interval == group_interval the entry is a hair too young at the next tick
     and the reminder slips to the one after: twice the interval (measured in
-    tests/alertmanager/test_live_alertmanager.py). Half a tick less lands it on time.
+    tests/alertmanager/test_live_alertmanager.py). Half a tick less lands it on time, and
+    never a tick early (the bridge would take that repeat for a duplicate, not a reminder).
     """
     tick = durations.seconds(group_interval)
-    millis = round((max(every, tick) - tick / 2) * 1000)
+    ticks = max(1, math.ceil(every / tick))
+    millis = round((ticks - 0.5) * tick * 1000)
     return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 

@@ -78,11 +78,18 @@ def test_every_bridge_gets_the_heartbeat(tmp_path):
     ]
 
 
-# repeat_interval is the cooldown minus half a group_interval tick, so the reminder lands on
-# the tick at the cooldown instead of slipping to the next one (see alertmanager.yml).
+# repeat_interval is the cooldown rounded up to group_interval ticks, minus half a tick, so
+# the reminder lands on the first tick at or after the cooldown instead of slipping to the
+# next one (see alertmanager.yml).
 @pytest.mark.parametrize(
     ("profile", "cooldown", "repeat"),
-    [("fast", "90", "87500ms"), ("production", "300", "150s"), ("production", "60", "150s")],
+    [
+        ("fast", "90", "87500ms"),
+        ("fast", "7", "7500ms"),  # 2 ticks: the tick at 5 s would come before the cooldown
+        ("production", "300", "150s"),
+        ("production", "400", "450s"),
+        ("production", "60", "150s"),
+    ],
 )
 def test_timings_come_from_the_profile_and_the_cooldown(tmp_path, profile, cooldown, repeat):
     out_dir = render(
