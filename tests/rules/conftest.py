@@ -53,8 +53,7 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         "ERROR_FIRING_AT": step + error_for,
         "LATENCY_QUIET_AT": latency_for,
         "LATENCY_FIRING_AT": step + latency_for,
-        # the condition has lapsed at KEPT_AT; keep_firing_for holds the alert until then
-        "KEPT_AT": incident * step + window + 2 * step,
+        # the condition has lapsed a window after the incident; keep_firing_for holds it on
         "RECOVERED_AT": incident * step + window + 2 * step + keep,
         # a target fails from step 3 on, answers again at step `back`
         "DOWN_QUIET_AT": 3 * step + down_for - step,
