@@ -13,7 +13,7 @@ import pytest
 
 from stack.durations import seconds
 from stack.profiles import PROFILES
-from stack.render import REPO, _number, render, render_text, template_values
+from stack.render import REPO, render, render_text, template_values
 from stack.settings import Settings, load
 
 RULE_TESTS = REPO / "prometheus" / "rules" / "tests"
@@ -91,7 +91,7 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         "FLAP_STEPS": str(flap - 1),
         "GRACE_DOWN_STEPS": str(grace_steps - 1),  # down at steps 0 … grace - step
         "GRACE_TOTAL_STEPS": str(grace_steps + math.ceil(down_for / step) + 4),
-        "GRACE_SECONDS": _number(grace),  # the start time of a Prometheus started at GRACE
+        "GRACE_SECONDS": f"{grace:g}",  # the start time of a Prometheus started at GRACE
         "OUTBOX_DEPTH_AT_FIRING": str(round(window / step) + 1),  # one more every step
         "FAILURES_AT_END": str(down + 1),
         **{f"RATE_{n}": str(round(n / window * 1e6)) for n in (50, 450, 500)},
