@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import yaml
 
-from stack import binaries
+from stack import binaries, durations
 from stack.profiles import PROFILES
 from stack.settings import REPO, TOKEN_FILE, Settings, SettingsError, load
 
@@ -67,6 +68,10 @@ def template_values(settings: Settings) -> dict[str, str]:
         "BRIDGE_SCHEME": settings.bridge_scheme,
         "BRIDGE_TARGETS": _flow(settings.bridge_targets),
         "BRIDGE_WEBHOOK_CONFIGS": _flow(_webhook_configs(settings)),
+        # no resolved notice: one sent because Prometheus stopped firing it is no heartbeat
+        "BRIDGE_HEARTBEAT_CONFIGS": _flow(
+            _webhook_configs(settings, "/heartbeat", send_resolved=False)
+        ),
         "OUTBOX_TARGETS": _flow(settings.outbox_targets),
         "ALERTMANAGER_TARGETS": _flow(settings.alertmanager_targets),
         "PROMETHEUS_HOST": settings.prometheus_host,
@@ -88,7 +93,16 @@ def template_values(settings: Settings) -> dict[str, str]:
         "CRITICAL_GROUP_WAIT": timing.critical_group_wait,
         "GROUP_INTERVAL": timing.group_interval,
         "ALERT_COOLDOWN_SECONDS": str(settings.alert_cooldown_seconds),
-        "REPEAT_INTERVAL": f"{settings.alert_cooldown_seconds}s",
+        "REPEAT_INTERVAL": _repeat_interval(settings.alert_cooldown_seconds, timing.group_interval),
+        "KEEP_FIRING_FOR": timing.keep_firing_for,
+        "STARTUP_GRACE": timing.startup_grace,
+        "HEARTBEAT_INTERVAL": timing.heartbeat_interval,
+        "HEARTBEAT_TIMEOUT": timing.heartbeat_timeout,
+        "RECONCILE_INTERVAL": timing.reconcile_interval,
+        "ALERT_RESEND_DELAY": timing.alert_resend_delay,
+        "HEARTBEAT_REPEAT_INTERVAL": _repeat_interval(
+            durations.seconds(timing.heartbeat_interval), timing.heartbeat_interval
+        ),
     }
 
 
@@ -171,14 +185,33 @@ def _flow(items) -> str:
     return json.dumps(list(items))
 
 
-def _webhook_configs(settings: Settings) -> list[dict]:
+def _webhook_configs(
+    settings: Settings, path: str = "/webhook", *, send_resolved: bool = True
+) -> list[dict]:
     """Alertmanager's webhook_configs: one per bridge, each sending the bearer token file
-    (resolved from alertmanager.yml's directory) and resolved alerts too."""
+    (resolved from alertmanager.yml's directory) and, by default, resolved alerts too."""
     auth = {"authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE}}
     return [
-        {"url": f"{url}/webhook", "send_resolved": True, "http_config": auth}
+        {"url": f"{url}{path}", "send_resolved": send_resolved, "http_config": auth}
         for url in settings.bridge_urls
     ]
+
+
+def _repeat_interval(every: float, group_interval: str) -> str:
+    """Alertmanager's repeat_interval for a reminder every `every` seconds, rounded up to a
+    group_interval tick: that tick count, minus half a tick.
+
+    Alertmanager repeats only on a group tick, and only if its notification log entry is
+    older than repeat_interval; the entry is stamped after the send, a moment after its tick.
+    With repeat_interval == group_interval the entry is a hair too young at the next tick
+    and the reminder slips to the one after: twice the interval (measured in
+    tests/alertmanager/test_live_alertmanager.py). Half a tick less lands it on time, and
+    never a tick early (the bridge would take that repeat for a duplicate, not a reminder).
+    """
+    tick = durations.seconds(group_interval)
+    ticks = max(1, math.ceil(every / tick))
+    millis = round((ticks - 0.5) * tick * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
 def _number(value: float) -> str:

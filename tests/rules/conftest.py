@@ -35,9 +35,16 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         seconds(timing.latency_for),
         seconds(timing.api_down_for),
     )
+    keep, grace = seconds(timing.keep_firing_for), seconds(timing.startup_grace)
     incident = math.ceil((max(error_for, latency_for) + 4 * step) / step)  # steps
-    after = math.ceil((window + 4 * step) / step)
+    after = math.ceil((window + keep + 4 * step) / step)
     down = math.ceil(down_for / step) + 3
+    back = 4 + down  # the step the API target answers again after `down`
+    flap = math.ceil(keep / step) - 2  # steps it answers during a flap: less than keep
+    again = back + flap + 3  # the step it answers for good after the flap
+    grace_steps = round(grace / step)
+    assert keep >= 3 * step, f"profile {timing.name}: keep_firing_for too short to test a flap"
+    assert grace > down_for + step, f"profile {timing.name}: grace too short to tell from `for`"
     times = {
         "STEP": step,
         # a condition first holds one step in (rate() needs two samples): quiet at `for`,
@@ -46,11 +53,27 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         "ERROR_FIRING_AT": step + error_for,
         "LATENCY_QUIET_AT": latency_for,
         "LATENCY_FIRING_AT": step + latency_for,
-        "RECOVERED_AT": incident * step + window + 2 * step,
-        # the API target fails from step 3 on
+        # the condition has lapsed a window after the incident; keep_firing_for holds it on
+        "RECOVERED_AT": incident * step + window + 2 * step + keep,
+        # a target fails from step 3 on, answers again at step `back`
         "DOWN_QUIET_AT": 3 * step + down_for - step,
         "DOWN_FIRING_AT": 3 * step + down_for,
-        "UP_AGAIN_AT": (4 + down) * step,
+        "STILL_DOWN_AT": back * step + keep - step,
+        "UP_AGAIN_AT": back * step + keep,
+        # the flap: back for `flap` steps, down for 3, back for good at step `again`
+        "FLAP_BACK_AT": (back + flap - 1) * step,
+        "FLAP_KEPT_AT": again * step + keep - step,
+        "FLAP_OVER_AT": again * step + keep,
+        # Prometheus started at t=0; the grace ends at GRACE
+        "GRACE_LAST_AT": grace - step,
+        "GRACE": grace,
+        "GRACE_QUIET_AT": grace + down_for - step,
+        "GRACE_FIRING_AT": grace + down_for,
+        "SECOND_GRACE_OVER_AT": 2 * grace,  # a restart at GRACE, a new grace after it
+        "OUTBOX_QUIET_AT": window,
+        "OUTBOX_FIRING_AT": window + step,
+        # the failure counter stops at step 3 + down; a window later nothing failed in it
+        "FAILURES_OVER_AT": (3 + down) * step + window + step,
         "ABSENT_QUIET_AT": down_for - step,
         "ABSENT_FIRING_AT": down_for,
         "RECORD_STEP": window / 10,
@@ -65,6 +88,12 @@ def rule_test_values(settings: Settings) -> dict[str, str]:
         "ERRORS_AT_END": str(5 * incident),  # the 5xx counter after 5 per step
         "LATE_INCIDENT_STEPS": str(incident - 1),  # its steps after the first
         "DOWN_STEPS": str(down),
+        "FLAP_STEPS": str(flap - 1),
+        "GRACE_DOWN_STEPS": str(grace_steps - 1),  # down at steps 0 … grace - step
+        "GRACE_TOTAL_STEPS": str(grace_steps + math.ceil(down_for / step) + 4),
+        "GRACE_SECONDS": f"{grace:g}",  # the start time of a Prometheus started at GRACE
+        "OUTBOX_DEPTH_AT_FIRING": str(round(window / step) + 1),  # one more every step
+        "FAILURES_AT_END": str(down + 1),
         **{f"RATE_{n}": str(round(n / window * 1e6)) for n in (50, 450, 500)},
     }
 

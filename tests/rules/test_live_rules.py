@@ -1,5 +1,6 @@
 """A real Prometheus, run on the rendered fast profile, loads the rules, evaluates them
-against a scraped counter and fires HighErrorRate."""
+against a scraped counter and fires HighErrorRate; with no API at all it keeps ApiDown quiet
+for the start-up grace and pages once it has passed."""
 
 import threading
 import time
@@ -9,6 +10,8 @@ import pytest
 import requests
 
 from stack import binaries
+from stack.durations import seconds
+from stack.profiles import PROFILES
 from stack.render import render
 from tests.rules.conftest import stack_settings
 from tests.support.ports import free_port
@@ -71,14 +74,15 @@ def wait_for(predicate, what: str, timeout: float = 60.0):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, failing_api):
+def start_prometheus(tmp_path, api_port: int):
+    """A running Prometheus (fast profile) scraping the API at `api_port`; its URL."""
     port = free_port()
     settings = stack_settings(
         tmp_path,
         TIMING_PROFILE="fast",
-        API_PORT=str(failing_api),
+        API_PORT=str(api_port),
         PROMETHEUS_PORT=str(port),
-        # nothing listens there: those scrapes fail, which the rules must not mind
+        # nothing listens there: those scrapes fail, which the API rules must not mind
         ALERTMANAGER_PORT=str(free_port()),
         BRIDGE_PORT=str(free_port()),
         OUTBOX_METRICS_PORT=str(free_port()),
@@ -91,7 +95,12 @@ def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, fail
         f"--storage.tsdb.path={tmp_path / 'tsdb'}",
         f"--web.listen-address=127.0.0.1:{port}",
     ]
-    with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"):
+    return ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"), url
+
+
+def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, failing_api):
+    server, url = start_prometheus(tmp_path, failing_api)
+    with server:
         firing = wait_for(
             lambda: query(url, 'ALERTS{alertname="HighErrorRate",alertstate="firing"}'),
             "HighErrorRate to fire",
@@ -107,4 +116,23 @@ def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, fail
             if r["health"] != "ok"
         ]
         assert unhealthy == []
-        assert query(url, 'ALERTS{alertname="ApiDown"}') == []
+        assert query(url, 'ALERTS{alertname=~"ApiDown|ApiInstanceDown"}') == []
+
+
+def test_an_api_that_never_comes_up_pages_only_after_the_start_up_grace(tmp_path):
+    grace = seconds(PROFILES["fast"].startup_grace)
+    server, url = start_prometheus(tmp_path, free_port())  # nothing ever listens there
+    with server:
+        # Prometheus' own scrape feeds the grace: the record exists soon after the start
+        wait_for(
+            lambda: query(url, "taskmgr:prometheus_in_startup_grace:count"), "the grace record"
+        )
+
+        def firing_api_down():
+            return query(url, 'ALERTS{alertname="ApiDown",alertstate="firing"}')
+
+        wait_for(firing_api_down, "ApiDown to fire", timeout=grace + 60)
+        # the uptime Prometheus itself measures when it first pages
+        [uptime] = query(url, 'time() - process_start_time_seconds{job="prometheus"}')
+        assert float(uptime["value"][1]) >= grace
+        assert query(url, "taskmgr:prometheus_in_startup_grace:count") == []

@@ -111,9 +111,40 @@ def test_every_contract_alert_is_defined_with_its_labels(rendered):
         re.search(r"`(\w+)`", cells[0])[1]: dict(re.findall(r'`(\w+)="([^"]*)"`', cells[1]))
         for cells in contract_table("Alerts")
     }
-    assert set(promised) == {"HighErrorRate", "HighLatency", "ApiDown"}
+    assert set(promised) == {
+        "HighErrorRate",
+        "HighLatency",
+        "ApiDown",
+        "ApiInstanceDown",
+        "Heartbeat",
+        "BridgeDown",
+        "DeliveryWorkerDown",
+        "OutboxNotDraining",
+        "AlertmanagerNotificationsFailing",
+    }
     for alert, labels in promised.items():
         assert defined.get(alert) == labels, alert
+
+
+def test_every_alert_links_its_runbook_section(rendered):
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    anchors = {heading.strip().lower() for heading in re.findall(r"^## (\w+)$", runbook, re.M)}
+    for rule in rules_in(rendered / "rules" / RULES):
+        if "alert" in rule:
+            url = rule["annotations"]["runbook_url"]
+            assert url.endswith(f"#{rule['alert'].lower()}"), rule["alert"]
+            assert rule["alert"].lower() in anchors, f"docs/runbook.md lacks ## {rule['alert']}"
+
+
+def test_only_the_api_alerts_damp_flapping(rendered):
+    keep = {
+        rule["alert"]: rule.get("keep_firing_for")
+        for rule in rules_in(rendered / "rules" / RULES)
+        if "alert" in rule
+    }
+    damped = {"HighErrorRate", "HighLatency", "ApiDown", "ApiInstanceDown"}
+    assert {name for name, value in keep.items() if value} == damped
+    assert keep["Heartbeat"] is None
 
 
 def test_prometheus_scrapes_every_contract_job(rendered):
