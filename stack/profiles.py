@@ -23,6 +23,14 @@ class Profile:
     # Requests/s over the window below which HighErrorRate/HighLatency stay quiet: one failed
     # request out of three is not an incident.
     min_request_rate: float
+    keep_firing_for: str  # an alert stays firing this long after its condition clears (flaps)
+    startup_grace: str  # no ApiDown page this soon after Prometheus starts
+    heartbeat_interval: str  # how often the Heartbeat alert reaches the bridge
+    heartbeat_timeout: str  # no heartbeat for this long: the pipeline is broken
+    reconcile_interval: str  # how often the worker compares the history with Alertmanager
+    alert_resend_delay: (
+        str  # Prometheus' --rules.alert.resend-delay (alerts expire after 4 of these)
+    )
 
 
 PROFILES = {
@@ -38,6 +46,12 @@ PROFILES = {
         critical_group_wait="10s",
         group_interval="5m",
         min_request_rate=0.1,  # ≥ 30 requests per 5 minutes
+        keep_firing_for="2m",
+        startup_grace="2m",
+        heartbeat_interval="1m",
+        heartbeat_timeout="5m",
+        reconcile_interval="1m",
+        alert_resend_delay="1m",
     ),
     "fast": Profile(
         name="fast",
@@ -51,5 +65,11 @@ PROFILES = {
         critical_group_wait="1s",
         group_interval="5s",  # a resolved notice follows within seconds
         min_request_rate=1.0,  # ≥ 15 requests per 15 seconds
+        keep_firing_for="5s",
+        startup_grace="20s",
+        heartbeat_interval="2s",
+        heartbeat_timeout="15s",
+        reconcile_interval="2s",
+        alert_resend_delay="1s",
     ),
 }
