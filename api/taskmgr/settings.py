@@ -239,7 +239,7 @@ FAULT_INJECTION_ENABLED = env_bool("FAULT_INJECTION_ENABLED", False)
 METRICS_AUTH_TOKEN = env_str("METRICS_AUTH_TOKEN", _SHARED["METRICS_AUTH_TOKEN"])
 if METRICS_AUTH_TOKEN and (_problem := token_problem("METRICS_AUTH_TOKEN", METRICS_AUTH_TOKEN)):
     raise ImproperlyConfigured(_problem)
-# the rules' window as people read it ("5 minutes"): the summary's time_window
+# the rules' window as people read it: the summary's time_window
 SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", _SHARED["SUMMARY_WINDOW_LABEL"])
 # no heartbeat through the alert pipeline for this long: /status reports it degraded
 HEARTBEAT_TIMEOUT_SECONDS = env_number(
