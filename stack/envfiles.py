@@ -79,14 +79,16 @@ def _local(settings: Settings, process: str) -> dict[str, str]:
     state = settings.state_dir
     metrics = Path(settings.text.get("METRICS_DIR", state / "multiproc"))
     python = {"PYTHONPATH": str(REPO)}  # alertstore/ and stack/ live at the repo root
+    # Not PROMETHEUS_MULTIPROC_DIR itself: only the gunicorn line sets it (to
+    # $METRICS_DIR/<process>); manage.py and other one-off commands run without it.
     if process == API:
         return {
             **python,
             "SQLITE_PATH": settings.text.get("SQLITE_PATH", str(state / "db.sqlite3")),
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics / "api"),
+            "METRICS_DIR": str(metrics),
         }
     if process == BRIDGE:
-        return {**python, "PROMETHEUS_MULTIPROC_DIR": str(metrics / "bridge")}
+        return {**python, "METRICS_DIR": str(metrics)}
     if process == WORKER:
         return python
     if process == PROMETHEUS:

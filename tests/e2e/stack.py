@@ -128,13 +128,15 @@ class Stack:
         return "\n".join(f"--- {n}\n{p.log_tail(30)}" for n, p in self.processes.items())
 
     def _manage(self, *args: str) -> None:
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=REPO / "api",
             env=self.api_env,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
     def _redis_ready(self) -> bool:
         try:

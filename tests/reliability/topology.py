@@ -71,7 +71,7 @@ def add_bridge(stack: Stack, name: str, port: int) -> str:
     command = with_env(
         COMMANDS["bridge"],
         BRIDGE_PORT=str(port),
-        PROMETHEUS_MULTIPROC_DIR=str(stack.tmp / name / "multiproc"),
+        METRICS_DIR=str(stack.tmp / name / "multiproc"),
     )
     url = f"http://127.0.0.1:{port}"
     stack.start_process(name, command, lambda: answers(f"{url}/health"))
@@ -91,7 +91,7 @@ def add_worker(stack: Stack, name: str) -> str:
 def add_api(stack: Stack, name: str, port: int) -> str:
     """A second API (own port and metrics dir, same database and Redis); returns its URL."""
     command = with_env(
-        COMMANDS["api"], API_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(stack.tmp / name / "mp")
+        COMMANDS["api"], API_PORT=str(port), METRICS_DIR=str(stack.tmp / name / "multiproc")
     )
     url = f"http://127.0.0.1:{port}"
     stack.start_process(name, command, lambda: answers(f"{url}/health"))

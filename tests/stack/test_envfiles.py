@@ -83,7 +83,9 @@ def test_the_bridge_and_the_worker_start_from_their_files(stack_render):
     _, _, files = stack_render
     bridge = BridgeConfig.from_env(files["bridge"])
     worker = BridgeConfig.from_env(files["worker"])
-    assert bridge.multiproc_dir and worker.multiproc_dir is None
+    # only the gunicorn line sets it, from METRICS_DIR: the worker refuses one
+    assert bridge.multiproc_dir is None and worker.multiproc_dir is None
+    assert files["bridge"]["METRICS_DIR"] == files["api"]["METRICS_DIR"]
     assert bridge.flap_window_seconds == 3600
     assert bridge.delivery_max_retry_after_seconds == 60
     assert bridge.reconcile_interval_seconds == 2
