@@ -14,7 +14,7 @@ def token_problem(name: str, token: str) -> str | None:
     """What is wrong with `token`, naming the variable but never echoing the secret."""
     if len(token) < MIN_LENGTH or not _VISIBLE_ASCII.fullmatch(token):
         return (
-            f"{name} must be at least {MIN_LENGTH} visible ASCII characters without spaces "
+            f"{name} must be at least {MIN_LENGTH} characters of visible ASCII, no spaces "
             "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     return None

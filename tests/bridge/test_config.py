@@ -88,8 +88,8 @@ def test_a_missing_shared_value_is_named_never_defaulted():
     ("env", "message"),
     [
         ({"ALERT_BRIDGE_TOKEN": ""}, "ALERT_BRIDGE_TOKEN is required"),
-        ({"ALERT_BRIDGE_TOKEN": "short"}, "at least 16 visible ASCII characters"),
-        ({"ALERT_BRIDGE_TOKEN": "with a space 0123456789"}, "without spaces"),
+        ({"ALERT_BRIDGE_TOKEN": "short"}, "at least 16 characters of visible ASCII"),
+        ({"ALERT_BRIDGE_TOKEN": "with a space 0123456789"}, "no spaces"),
         (
             {"ALERT_COOLDOWN_SECONDS": "5m"},
             "ALERT_COOLDOWN_SECONDS must be a whole number, got '5m'",
