@@ -169,3 +169,12 @@ def test_no_service_writes_a_default_of_its_own_for_a_shared_setting():
 def test_the_bridge_gunicorn_config_reads_no_environment_itself():
     text = (REPO / "alert-bridge" / "gunicorn.conf.py").read_text()
     assert "os.environ" not in text and "getenv" not in text
+
+
+def test_env_example_and_the_readme_list_every_variable():
+    example = (REPO / ".env.example").read_text()
+    readme = (REPO / "README.md").read_text()
+    for variable in VARIABLES:
+        assert variable.name in example, variable.name
+        short = variable.name.removeprefix("DJANGO_SUPERUSER")  # `_PASSWORD` in one row
+        assert variable.name in readme or f"`{short}`" in readme, variable.name
