@@ -2,7 +2,7 @@
 
 `production` keeps the 5-minute windows and `for` durations on-call expects; `fast` works in
 seconds so a demo or an end-to-end test sees an alert fire and resolve within a minute.
-Each timing can still be overridden by its environment variable (stack/settings.py).
+Each timing can still be overridden by its environment variable (stack/settings/).
 """
 
 from dataclasses import dataclass
