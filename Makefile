@@ -14,8 +14,11 @@ HONCHO := PATH="$(BIN):$$PATH" $(BIN)/honcho
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 # pytest workers: the suite is mostly waiting on real servers, so more workers than cores pays off
 PYTEST_WORKERS ?= 4
-# manage.py in make run's environment (generated secrets, SQLite path, Redis URL)
-MANAGE = $(PY) -m stack.prepare --quiet && $(HONCHO) run -e $(STATE_DIR)/run.env python api/manage.py
+# what stack.prepare renders: the Prometheus/Alertmanager files and one <process>.env each
+CONFIG_DIR := $(abspath $(STATE_DIR))/config
+# run a command in the API's environment (generated secrets, SQLite path, Redis URL, window)
+IN_API_ENV = set -a && . "$(CONFIG_DIR)/api.env" && set +a &&
+MANAGE = $(PY) -m stack.prepare --quiet && $(IN_API_ENV) $(PY) api/manage.py
 
 .PHONY: help venv binaries run demo dev test test-cov lint format check migrate makemigrations \
         shell requirements render simulate bench soak compose-up compose-down compose-logs \
@@ -36,9 +39,9 @@ binaries: venv ## Check redis-server, prometheus, alertmanager, promtool, amtool
 
 run: venv binaries ## Run the whole stack natively (API, bridge, outbox, Redis, Prometheus, Alertmanager, Grafana if present)
 	$(PY) -m stack.prepare
-	$(HONCHO) run -e $(STATE_DIR)/run.env sh -c \
-		'cd api && python manage.py migrate --noinput && python manage.py ensure_superuser'
-	$(HONCHO) start -f Procfile -e $(STATE_DIR)/run.env
+	$(IN_API_ENV) cd api && $(PY) manage.py migrate --noinput && $(PY) manage.py ensure_superuser
+# each Procfile line sources its own file from CONFIG_DIR; no shared env file (-e /dev/null)
+	CONFIG_DIR="$(CONFIG_DIR)" $(HONCHO) start -f Procfile -e /dev/null
 
 demo: ## make run with the fast timing profile and fault injection on (alerts within seconds)
 	TIMING_PROFILE=fast FAULT_INJECTION_ENABLED=true $(MAKE) run

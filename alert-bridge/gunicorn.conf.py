@@ -2,25 +2,19 @@
 
     cd alert-bridge && gunicorn -c gunicorn.conf.py "bridge:create_app()"
 
-The configuration is read and validated here, in the master, so a bad one stops the bridge
-before any worker starts. Metrics use prometheus_client's multiprocess mode: the directory
-(PROMETHEUS_MULTIPROC_DIR, or a private temporary one) is wiped before the workers start,
-and each dead worker is marked so its live gauges stop counting.
+The configuration is read and validated here, in the master, by BridgeConfig (the one
+reader of the bridge's environment), so a bad one stops the bridge before any worker
+starts. Metrics use prometheus_client's multiprocess mode: the folder (the env file's
+PROMETHEUS_MULTIPROC_DIR, required here) is wiped before the workers start, and each dead
+worker is marked so its live gauges stop counting.
 """
 
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-# Before prometheus_client is imported: it picks its multiprocess mode at import time.
-_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if _own_metrics_dir:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="taskmgr-bridge-metrics-")
-
 HERE = Path(__file__).resolve().parent
-# `bridge` lives here and `alertstore` at the repo root; forked workers inherit the path.
+# `bridge` lives here, `alertstore` and `stack` at the repo root; forked workers inherit it.
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import procmetrics  # noqa: E402
@@ -30,6 +24,12 @@ try:
     BRIDGE = BridgeConfig.from_env()  # not `config`: gunicorn reads that name as a setting
 except ConfigError as exc:
     raise SystemExit(f"alert bridge: {exc}") from None
+if BRIDGE.multiproc_dir is None:
+    # prometheus_client picks multiprocess mode from it at import, in every worker
+    raise SystemExit(
+        "alert bridge: PROMETHEUS_MULTIPROC_DIR is required under gunicorn "
+        "(bridge.env sets it): its workers share their metrics through that folder"
+    )
 
 bind = f"{BRIDGE.host}:{BRIDGE.port}"
 workers = 2
@@ -50,8 +50,3 @@ def on_starting(server):
 
 def child_exit(server, worker):
     procmetrics.worker_exited(worker.pid, BRIDGE.multiproc_dir)
-
-
-def on_exit(server):
-    if _own_metrics_dir:
-        shutil.rmtree(BRIDGE.multiproc_dir, ignore_errors=True)

@@ -22,7 +22,6 @@ import redis as redis_lib
 
 from alertstore import layout, records
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6380/0"  # SPEC: REDIS_URL's default
 BATCH = 1000
 # Schema 1's writer changed these (and the records) on every transition.
 _V1_WATCHED = (layout.SCHEMA_KEY, layout.V1_INDEX_KEY, *layout.V1_STATUS_INDEX_KEYS)
@@ -106,10 +105,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         prog=layout.MIGRATE_COMMAND, description=__doc__.split("\n")[0]
     )
+    # no default of its own: the stack's env files carry REDIS_URL (stack/settings/table.py)
     parser.add_argument(
         "--redis-url",
-        default=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
-        help=f"the alert store (default: $REDIS_URL, else {DEFAULT_REDIS_URL})",
+        default=os.environ.get("REDIS_URL"),
+        required=not os.environ.get("REDIS_URL"),
+        help="the alert store (default: $REDIS_URL, as in the bridge's env file)",
     )
     args = parser.parse_args()
     try:

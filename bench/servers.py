@@ -1,7 +1,8 @@
 """Real servers for the benchmarks: the API and the alert bridge under gunicorn.
 
 Each runs exactly as the Procfile starts it (`gunicorn -c gunicorn.conf.py ...` in its own
-folder) on a free port, with its files in the benchmark's temp dir, through the tests'
+folder) on a free port, with what the stack's `api.env` / `bridge.env` would hold
+(stack/envfiles.py) and its files in the benchmark's temp dir, through the tests'
 ServerProcess (waits until ready, always stopped, log tail on failure).
 """
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import API_DIR, BRIDGE_DIR, REPO
+from stack.envfiles import shared_env
+from stack.settings import load
 from tests.e2e.stack import LEAKY
 from tests.support.ports import free_port
 from tests.support.processes import ServerProcess
@@ -38,9 +41,16 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def stack_env(process: str, token: str | None = None) -> dict[str, str]:
+    """The shared values the stack's `<process>.env` holds by default (one definition)."""
+    overrides = {"ALERT_BRIDGE_TOKEN": token} if token else {}
+    return shared_env(load(overrides, dotenv=None, require_token=False), process)
+
+
 def api_env(*, sqlite_path: Path, redis_url: str, metrics: str = "ours") -> dict[str, str]:
     return {
         **base_env(),
+        **stack_env("api"),
         "DJANGO_SETTINGS_MODULE": "bench.django_settings",
         "BENCH_METRICS": metrics,
         "PYTHONPATH": os.pathsep.join([str(REPO), str(API_DIR)]),
@@ -101,7 +111,7 @@ def bridge_server(tmp: Path, *, redis_url: str, token: str) -> Server:
     port = free_port()
     env = {
         **base_env(),
-        "ALERT_BRIDGE_TOKEN": token,
+        **stack_env("bridge", token),
         "REDIS_URL": redis_url,
         "BRIDGE_PORT": str(port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp / "bridge-multiproc"),

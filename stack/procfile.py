@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 _LINE = re.compile(r"([A-Za-z0-9_-]+):\s*(.+)")
@@ -19,3 +20,15 @@ def read_procfile(path: Path) -> dict[str, str]:
             raise ValueError(f"{path}:{number}: expected `name: command`, got {line!r}")
         commands[match[1]] = match[2]
     return commands
+
+
+_SOURCED = "set +a; "  # each line sources its env file, then `set +a; ` and its command
+
+
+def with_env(command: str, **env: str) -> str:
+    """A Procfile line with `env` exported after its own env file is read, so those values
+    win (a second instance of a service on another port, say)."""
+    if _SOURCED not in command:
+        raise ValueError(f"not a Procfile line that sources its env file: {command!r}")
+    exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    return command.replace(_SOURCED, f"{_SOURCED}export {exports}; ", 1) if env else command

@@ -2,7 +2,7 @@
 
 `production` keeps the 5-minute windows and `for` durations on-call expects; `fast` works in
 seconds so a demo or an end-to-end test sees an alert fire and resolve within a minute.
-Each timing can still be overridden by its environment variable (stack/settings.py).
+Each timing can still be overridden by its environment variable (stack/settings/).
 """
 
 from dataclasses import dataclass
@@ -23,12 +23,14 @@ class Profile:
     # Requests/s over the window below which HighErrorRate/HighLatency stay quiet: one failed
     # request out of three is not an incident.
     min_request_rate: float
-    keep_firing_for: str
-    startup_grace: str
-    heartbeat_interval: str
-    heartbeat_timeout: str
-    reconcile_interval: str
-    alert_resend_delay: str
+    keep_firing_for: str  # an alert stays firing this long after its condition clears (flaps)
+    startup_grace: str  # no ApiDown page this soon after Prometheus starts
+    heartbeat_interval: str  # how often the Heartbeat alert reaches the bridge
+    heartbeat_timeout: str  # no heartbeat for this long: the pipeline is broken
+    reconcile_interval: str  # how often the worker compares the history with Alertmanager
+    alert_resend_delay: (
+        str  # Prometheus' --rules.alert.resend-delay (alerts expire after 4 of these)
+    )
 
 
 PROFILES = {

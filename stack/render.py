@@ -7,8 +7,10 @@ placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unk
 leftover placeholder is an error, never an empty string. A list (`@@API_TARGETS@@`) becomes
 a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did.
 DIR (default `$STATE_DIR/config`) receives prometheus.yml, rules/*.yml, alertmanager.yml,
-bridge_token (0600) and stack.env; it is built in a temporary sibling directory and swapped
-in, so a failed render leaves the previous DIR untouched and never a half-written one.
+bridge_token and metrics_token (0600, the latter when METRICS_AUTH_TOKEN is set) and one
+`<process>.env` per process (0600; stack/envfiles.py); it is built in a temporary sibling
+directory and swapped in, so a failed render leaves the previous DIR untouched and never
+a half-written one.
 --check then runs `promtool check config` (which checks the rules too) and
 `amtool check-config` on the result.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from stack import binaries, durations
+from stack import binaries, durations, envfiles
 from stack.profiles import PROFILES
 from stack.settings import REPO, TOKEN_FILE, Settings, SettingsError, load
 
@@ -39,20 +41,8 @@ TEMPLATES = {  # rendered path → template, relative to the repo
     "rules/taskmgr.yml": Path("prometheus/rules/taskmgr.yml"),
     "alertmanager.yml": Path("alertmanager/alertmanager.yml"),
 }
-STACK_ENV = "stack.env"  # also marks a directory as ours to replace
-# What the other processes need to know about the rendered rules (the API summary's window).
-STACK_ENV_NAMES = [
-    "TIMING_PROFILE",
-    "RULE_WINDOW",
-    "SUMMARY_WINDOW_LABEL",
-    "SCRAPE_INTERVAL",
-    "EVALUATION_INTERVAL",
-    "ERROR_RATE_THRESHOLD",
-    "LATENCY_P95_THRESHOLD",
-    "ALERT_COOLDOWN_SECONDS",
-    "PROMETHEUS_URL",
-    "GRAFANA_URL",
-]
+# every render has one; its presence marks a directory as ours to replace
+MARKER = envfiles.env_file("api")
 
 
 class RenderError(ValueError):
@@ -72,6 +62,7 @@ def template_values(settings: Settings) -> dict[str, str]:
         "BRIDGE_HEARTBEAT_CONFIGS": _flow(
             _webhook_configs(settings, "/heartbeat", send_resolved=False)
         ),
+        "API_SCRAPE_AUTHORIZATION": _api_scrape_authorization(settings),
         "OUTBOX_TARGETS": _flow(settings.outbox_targets),
         "ALERTMANAGER_TARGETS": _flow(settings.alertmanager_targets),
         "PROMETHEUS_HOST": settings.prometheus_host,
@@ -97,9 +88,6 @@ def template_values(settings: Settings) -> dict[str, str]:
         "KEEP_FIRING_FOR": timing.keep_firing_for,
         "STARTUP_GRACE": timing.startup_grace,
         "HEARTBEAT_INTERVAL": timing.heartbeat_interval,
-        "HEARTBEAT_TIMEOUT": timing.heartbeat_timeout,
-        "RECONCILE_INTERVAL": timing.reconcile_interval,
-        "ALERT_RESEND_DELAY": timing.alert_resend_delay,
         "HEARTBEAT_REPEAT_INTERVAL": _repeat_interval(
             durations.seconds(timing.heartbeat_interval), timing.heartbeat_interval
         ),
@@ -131,7 +119,7 @@ def render(settings: Settings, out_dir: Path) -> Path:
     }
     for dest, text in files.items():
         _check_yaml(text, dest)
-    files[STACK_ENV] = _stack_env(values)
+    files.update(envfiles.render_files(settings))
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
@@ -139,8 +127,13 @@ def render(settings: Settings, out_dir: Path) -> Path:
         staging.chmod(0o755)  # mkdtemp makes it 0700; Prometheus may run as another user
         for dest, text in files.items():
             (staging / dest).parent.mkdir(parents=True, exist_ok=True)
-            (staging / dest).write_text(text)
+            if dest.endswith(".env"):
+                _write_secret(staging / dest, text)  # api.env and bridge.env hold secrets
+            else:
+                (staging / dest).write_text(text)
         _write_secret(staging / TOKEN_FILE, settings.bridge_token)
+        if settings.metrics_auth_token:
+            _write_secret(staging / envfiles.METRICS_TOKEN_FILE, settings.metrics_auth_token)
         _swap_in(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -214,6 +207,14 @@ def _repeat_interval(every: float, group_interval: str) -> str:
     return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
+def _api_scrape_authorization(settings: Settings) -> str:
+    """The API job's `authorization`: the METRICS_AUTH_TOKEN file when one is set (resolved
+    from prometheus.yml's directory), else null, which Prometheus reads as none."""
+    if not settings.metrics_auth_token:
+        return "null"
+    return json.dumps({"type": "Bearer", "credentials_file": envfiles.METRICS_TOKEN_FILE})
+
+
 def _number(value: float) -> str:
     """5.0 → "5", 0.1 → "0.1": exact (repr), and valid PromQL and prose alike."""
     text = repr(float(value))
@@ -229,14 +230,6 @@ def _check_yaml(text: str, dest: str) -> None:
         raise RenderError(f"{dest}: rendered file is not a YAML mapping")
 
 
-def _stack_env(values: Mapping[str, str]) -> str:
-    lines = ["# Rendered by stack.render: what the stack's processes need to know about its rules."]
-    for name in STACK_ENV_NAMES:
-        value = values[name]
-        lines.append(f'{name}="{value}"' if re.search(r"\s", value) else f"{name}={value}")
-    return "\n".join(lines) + "\n"
-
-
 def _write_secret(path: Path, secret: str) -> None:
     # created 0600 from the start, so the token is never readable by others, even briefly
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -245,7 +238,7 @@ def _write_secret(path: Path, secret: str) -> None:
 
 
 def _is_replaceable(path: Path) -> bool:
-    return path.is_dir() and (not any(path.iterdir()) or (path / STACK_ENV).is_file())
+    return path.is_dir() and (not any(path.iterdir()) or (path / MARKER).is_file())
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

@@ -4,6 +4,7 @@ Each one raises ImproperlyConfigured naming the variable, so a typo in `.env` st
 service at startup instead of silently falling back to a default.
 """
 
+import math
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -37,6 +38,20 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}.")
+    return value
+
+
+def env_number(name: str, default: float) -> float:
+    """A number greater than 0 (seconds, mostly)."""
+    raw = env_str(name)
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number greater than 0.")
     return value
 
 

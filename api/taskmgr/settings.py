@@ -1,7 +1,10 @@
 """Django settings for taskmgr: the only module that reads the API's environment.
 
 Every variable is listed in `.env.example`. Values are parsed strictly (taskmgr/env.py)
-and an insecure production configuration refuses to start.
+and an insecure production configuration refuses to start. The values the API shares with
+other processes (Redis, Prometheus, the summary's window, ...) arrive in its env file
+(`$STATE_DIR/config/api.env`, rendered from stack/settings/table.py); without one (pytest,
+a bare manage.py) they fall back to that table's defaults, never to numbers written here.
 """
 
 import os
@@ -11,17 +14,22 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from taskmgr.env import env_bool, env_int, env_list, env_str
+from taskmgr.env import env_bool, env_int, env_list, env_number, env_str
 from taskmgr.rates import RateError, parse_rate
 
 API_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = API_DIR.parent
-# alertstore/, shared with the alert bridge, lives at the repository root; every entry
-# point (manage.py, gunicorn, pytest) loads these settings before importing the apps.
+# alertstore/ (shared with the alert bridge) and stack/ live at the repository root; every
+# entry point (manage.py, gunicorn, pytest) loads these settings before importing the apps.
 if str(REPO_DIR) not in sys.path:
     sys.path.append(str(REPO_DIR))
 
 from alertstore.layout import CACHE_KEY_PREFIX  # noqa: E402 - needs the path above
+from stack.envfiles import defaults  # noqa: E402 - needs the path above
+from stack.tokens import token_problem  # noqa: E402 - the one rule for a bearer token
+
+# the stack's defaults for what api.env would carry (its one table, not numbers of our own)
+_SHARED = defaults("api")
 
 # --- core -----------------------------------------------------------------------------
 
@@ -106,7 +114,7 @@ else:
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0")
+REDIS_URL = env_str("REDIS_URL", _SHARED["REDIS_URL"])
 # Shared by every gunicorn worker: the metrics summary's short cache. (The throttles count
 # in Redis directly: taskmgr/throttling.py.)
 CACHES = {
@@ -226,13 +234,18 @@ LOGGING = {
 
 # --- observability (used by api/metrics, api/alerts, api/faults and /status) ---------
 
-PROMETHEUS_URL = env_str("PROMETHEUS_URL", "http://127.0.0.1:9090").rstrip("/")
+PROMETHEUS_URL = env_str("PROMETHEUS_URL", _SHARED["PROMETHEUS_URL"]).rstrip("/")
 FAULT_INJECTION_ENABLED = env_bool("FAULT_INJECTION_ENABLED", False)
-METRICS_AUTH_TOKEN = env_str("METRICS_AUTH_TOKEN")  # empty: /metrics is open
-SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", "5 minutes")
-ALERT_COOLDOWN_SECONDS = env_int("ALERT_COOLDOWN_SECONDS", 300)
-# /status reports the pipeline degraded after this long without a heartbeat (WP1 owns it).
-HEARTBEAT_TIMEOUT_SECONDS = env_int("HEARTBEAT_TIMEOUT_SECONDS", 300, minimum=1)
+# empty: /metrics is open; set: Prometheus sends it (the rendered metrics_token file)
+METRICS_AUTH_TOKEN = env_str("METRICS_AUTH_TOKEN", _SHARED["METRICS_AUTH_TOKEN"])
+if METRICS_AUTH_TOKEN and (_problem := token_problem("METRICS_AUTH_TOKEN", METRICS_AUTH_TOKEN)):
+    raise ImproperlyConfigured(_problem)
+# the rules' window as people read it: the summary's time_window
+SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", _SHARED["SUMMARY_WINDOW_LABEL"])
+# no heartbeat through the alert pipeline for this long: /status reports it degraded
+HEARTBEAT_TIMEOUT_SECONDS = env_number(
+    "HEARTBEAT_TIMEOUT_SECONDS", float(_SHARED["HEARTBEAT_TIMEOUT_SECONDS"])
+)
 # Read by prometheus_client itself; mirrored here for gunicorn.conf.py's wipe at start.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:
@@ -243,7 +256,8 @@ if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:
 
 # --- gunicorn (api/gunicorn.conf.py reads these) --------------------------------------
 
-GUNICORN_BIND = env_str("API_BIND") or f"127.0.0.1:{env_int('API_PORT', 8000, minimum=1)}"
+_API_PORT = env_int("API_PORT", int(_SHARED["API_PORT"]), minimum=1)
+GUNICORN_BIND = env_str("API_BIND") or f"127.0.0.1:{_API_PORT}"
 GUNICORN_WORKERS = env_int("GUNICORN_WORKERS", 2, minimum=1)
 GUNICORN_TIMEOUT = env_int("GUNICORN_TIMEOUT", 60, minimum=1)
 GUNICORN_ACCESS_LOG = env_bool("GUNICORN_ACCESS_LOG", False)

@@ -5,14 +5,13 @@ import pytest
 
 from alertstore import reader
 from bridge import create_app
-from bridge.config import BridgeConfig
-from tests.bridge.conftest import TOKEN, auth
+from tests.bridge.conftest import auth, bridge_config
 from tests.bridge.payloads import alert, resolved, webhook
 
 
 @pytest.fixture
 def bridge(redis_server):
-    return create_app(BridgeConfig(token=TOKEN, redis_url=redis_server.url)).test_client()
+    return create_app(bridge_config(redis_url=redis_server.url)).test_client()
 
 
 def post(bridge, *alerts):

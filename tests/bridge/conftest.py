@@ -4,12 +4,15 @@ real delivery-worker processes against the Slack stand-in."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bridge import create_app
 from bridge.config import BridgeConfig
+from stack.envfiles import shared_env
+from stack.settings import load
 from tests.support.ports import free_port
 from tests.support.processes import ServerProcess
 
@@ -18,9 +21,19 @@ REPO = Path(__file__).resolve().parents[2]
 BRIDGE_DIR = REPO / "alert-bridge"
 
 
+def stack_bridge_env() -> dict[str, str]:
+    """What the stack's bridge.env holds with every default (and the test token)."""
+    return shared_env(load({"ALERT_BRIDGE_TOKEN": TOKEN}, dotenv=None), "bridge")
+
+
+def bridge_config(**fields) -> BridgeConfig:
+    """A BridgeConfig from the stack's defaults, with `fields` replaced (validated again)."""
+    return replace(BridgeConfig.from_env(stack_bridge_env()), **fields)
+
+
 @pytest.fixture
 def config(redis_server) -> BridgeConfig:
-    return BridgeConfig(token=TOKEN, redis_url=redis_server.url, cooldown_seconds=300)
+    return bridge_config(redis_url=redis_server.url, cooldown_seconds=300)
 
 
 @pytest.fixture
@@ -45,9 +58,10 @@ def auth(token: str = TOKEN) -> dict[str, str]:
 
 
 def bridge_env(redis_url: str, **overrides: str) -> dict[str, str]:
-    """Environment for a bridge process: fast timings, repo root importable."""
+    """Environment for a bridge process: the stack's bridge.env values with fast timings,
+    repo root importable."""
     return {
-        "ALERT_BRIDGE_TOKEN": TOKEN,
+        **stack_bridge_env(),
         "REDIS_URL": redis_url,
         "PYTHONPATH": str(REPO),
         "SLACK_WEBHOOK_URL": "",

@@ -1,20 +1,23 @@
-"""bridge.config: environment → BridgeConfig, every mistake named."""
+"""bridge.config: environment → BridgeConfig, every mistake named, no defaults of its own."""
 
 import pytest
 
 from bridge.config import BridgeConfig, ConfigError
-from tests.bridge.conftest import TOKEN
+from tests.bridge.conftest import TOKEN, bridge_config, stack_bridge_env
 
 
-def test_defaults():
-    config = BridgeConfig.from_env({"ALERT_BRIDGE_TOKEN": TOKEN})
+def test_the_stacks_bridge_env_is_a_complete_config():
+    config = BridgeConfig.from_env(stack_bridge_env())
 
-    assert config == BridgeConfig(token=TOKEN)
+    assert config == bridge_config()
     assert config.redis_url == "redis://127.0.0.1:6380/0"
     assert config.slack_webhook_url is None
     assert (config.cooldown_seconds, config.max_body_bytes) == (300, 1024 * 1024)
     assert (config.port, config.outbox_metrics_port) == (8001, 8002)
-    assert config.alertmanager_url == "http://127.0.0.1:9093"
+    assert config.alertmanager_urls == ("http://127.0.0.1:9093",)
+    assert (config.delivery_max_retry_after_seconds, config.flap_window_seconds) == (60, 3600)
+    # the production profile's reconcile_interval (1m) and heartbeat_timeout (5m)
+    assert (config.reconcile_interval_seconds, config.heartbeat_timeout_seconds) == (60, 300)
 
 
 def test_reads_every_variable():
@@ -27,7 +30,11 @@ def test_reads_every_variable():
             "BRIDGE_MAX_BODY_BYTES": "2048",
             "SLACK_TIMEOUT_SECONDS": "2.5",
             "DELIVERY_MAX_BACKOFF_SECONDS": "30",
+            "DELIVERY_MAX_RETRY_AFTER_SECONDS": "20",
             "DELIVERY_LEASE_SECONDS": "10",
+            "FLAP_WINDOW_SECONDS": "600",
+            "RECONCILE_INTERVAL_SECONDS": "2",
+            "HEARTBEAT_TIMEOUT_SECONDS": "15",
             "BRIDGE_HOST": "10.0.0.5",
             "BRIDGE_PORT": "9001",
             "OUTBOX_METRICS_PORT": "9002",
@@ -35,6 +42,7 @@ def test_reads_every_variable():
             "PROMETHEUS_EXTERNAL_URL": "https://prom.example",
             "ALERTMANAGER_EXTERNAL_URL": "https://am.example",
             "GRAFANA_URL": "https://grafana.example",
+            "ALERTMANAGER_URLS": "http://am-a:9093, http://am-b:9093/",
         }
     )
 
@@ -46,7 +54,11 @@ def test_reads_every_variable():
         max_body_bytes=2048,
         slack_timeout_seconds=2.5,
         delivery_max_backoff_seconds=30.0,
+        delivery_max_retry_after_seconds=20.0,
         delivery_lease_seconds=10.0,
+        flap_window_seconds=600,
+        reconcile_interval_seconds=2.0,
+        heartbeat_timeout_seconds=15.0,
         host="10.0.0.5",
         port=9001,
         outbox_metrics_port=9002,
@@ -54,6 +66,21 @@ def test_reads_every_variable():
         prometheus_url="https://prom.example",
         alertmanager_url="https://am.example",
         grafana_url="https://grafana.example",
+        alertmanager_urls=("http://am-a:9093", "http://am-b:9093"),
+    )
+
+
+def test_a_missing_shared_value_is_named_never_defaulted():
+    env = stack_bridge_env()
+    for name in ("REDIS_URL", "FLAP_WINDOW_SECONDS", "ALERTMANAGER_URLS"):
+        del env[name]
+
+    with pytest.raises(ConfigError) as error:
+        BridgeConfig.from_env(env)
+
+    assert str(error.value).startswith(
+        "REDIS_URL, FLAP_WINDOW_SECONDS, ALERTMANAGER_URLS not set: the bridge's settings "
+        "come from its env file"
     )
 
 
@@ -61,31 +88,34 @@ def test_reads_every_variable():
     ("env", "message"),
     [
         ({"ALERT_BRIDGE_TOKEN": ""}, "ALERT_BRIDGE_TOKEN is required"),
-        ({"ALERT_BRIDGE_TOKEN": "short"}, "at least 16 characters"),
+        ({"ALERT_BRIDGE_TOKEN": "short"}, "at least 16 characters of visible ASCII"),
+        ({"ALERT_BRIDGE_TOKEN": "with a space 0123456789"}, "no spaces"),
         (
             {"ALERT_COOLDOWN_SECONDS": "5m"},
             "ALERT_COOLDOWN_SECONDS must be a whole number, got '5m'",
         ),
         ({"ALERT_COOLDOWN_SECONDS": "0"}, "ALERT_COOLDOWN_SECONDS must be at least 1"),
         ({"BRIDGE_MAX_BODY_BYTES": "-1"}, "BRIDGE_MAX_BODY_BYTES must be at least 1"),
+        ({"FLAP_WINDOW_SECONDS": "0"}, "FLAP_WINDOW_SECONDS must be at least 1"),
         ({"SLACK_TIMEOUT_SECONDS": "nan"}, "SLACK_TIMEOUT_SECONDS must be a number"),
-        ({"DELIVERY_MAX_BACKOFF_SECONDS": "0"}, "must be positive"),
+        ({"DELIVERY_MAX_BACKOFF_SECONDS": "0"}, "DELIVERY_MAX_BACKOFF_SECONDS must be positive"),
+        ({"DELIVERY_MAX_RETRY_AFTER_SECONDS": "-5"}, "RETRY_AFTER_SECONDS must be positive"),
+        ({"RECONCILE_INTERVAL_SECONDS": "0"}, "RECONCILE_INTERVAL_SECONDS must be positive"),
+        ({"HEARTBEAT_TIMEOUT_SECONDS": "soon"}, "HEARTBEAT_TIMEOUT_SECONDS must be a number"),
         ({"SLACK_TIMEOUT_SECONDS": "20"}, "DELIVERY_LEASE_SECONDS must be longer"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must be a redis/rediss/unix URL"),
         ({"SLACK_WEBHOOK_URL": "hooks.slack.com/x"}, "SLACK_WEBHOOK_URL must be a http/https URL"),
         ({"GRAFANA_URL": "ftp://g"}, "GRAFANA_URL must be"),
+        ({"ALERTMANAGER_URLS": "am:9093"}, "ALERTMANAGER_URLS must be a http/https URL"),
         ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT must be a port number"),
     ],
 )
 def test_mistakes_are_named(env, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
-        BridgeConfig.from_env({"ALERT_BRIDGE_TOKEN": TOKEN, **env})
+        BridgeConfig.from_env({**stack_bridge_env(), **env})
 
 
-def test_blank_values_mean_default():
-    config = BridgeConfig.from_env(
-        {"ALERT_BRIDGE_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": " ", "REDIS_URL": ""}
-    )
+def test_a_blank_slack_url_means_none():
+    config = BridgeConfig.from_env({**stack_bridge_env(), "SLACK_WEBHOOK_URL": " "})
 
     assert config.slack_webhook_url is None
-    assert config.redis_url == BridgeConfig.redis_url

@@ -4,11 +4,12 @@ import pytest
 
 from bridge import create_app
 from bridge.config import ConfigError
-from tests.bridge.conftest import TOKEN
+from tests.bridge.conftest import TOKEN, stack_bridge_env
 
 
 def test_reads_the_environment_without_a_config(monkeypatch, redis_server):
-    monkeypatch.setenv("ALERT_BRIDGE_TOKEN", TOKEN)
+    for name, value in stack_bridge_env().items():  # what its bridge.env would hold
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BRIDGE_MAX_BODY_BYTES", "1234")
 
     app = create_app()

@@ -4,8 +4,7 @@ import pytest
 
 from alertstore import reader
 from bridge import create_app
-from bridge.config import BridgeConfig
-from tests.bridge.conftest import TOKEN, auth
+from tests.bridge.conftest import auth, bridge_config
 from tests.bridge.payloads import alert, webhook
 from tests.support.redis_server import RedisServer
 
@@ -18,7 +17,7 @@ def private_redis(tmp_path):
 
 
 def test_503_while_redis_is_down_then_stored_once_it_is_back(private_redis):
-    client = create_app(BridgeConfig(token=TOKEN, redis_url=private_redis.url)).test_client()
+    client = create_app(bridge_config(redis_url=private_redis.url)).test_client()
     payload = webhook(alert())
 
     private_redis.stop()
@@ -36,7 +35,7 @@ def test_503_while_redis_is_down_then_stored_once_it_is_back(private_redis):
 
 
 def test_metrics_still_answer_without_redis(private_redis):
-    client = create_app(BridgeConfig(token=TOKEN, redis_url=private_redis.url)).test_client()
+    client = create_app(bridge_config(redis_url=private_redis.url)).test_client()
     private_redis.stop()
 
     response = client.get("/metrics")

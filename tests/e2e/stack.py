@@ -1,8 +1,9 @@
 """The whole stack as `make run` starts it, on free ports in a temp dir, for end-to-end tests.
 
-The processes are the Procfile's own lines run through bash with the environment that
-`stack.prepare.prepare()` computes — the same two steps `make run` takes — so a test that
-passes here exercises what users run. Only Slack is a stand-in (tests/fakes/slack.py).
+The processes are the Procfile's own lines run through bash with CONFIG_DIR pointing at what
+`stack.prepare.prepare()` rendered (each line sources its own `<process>.env` from there) —
+the same two steps `make run` takes — so a test that passes here exercises what users run.
+Only Slack is a stand-in (tests/fakes/slack.py).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 import redis
 import requests
 
+from stack.envfiles import env_file, read_env
 from stack.prepare import prepare
 from stack.procfile import read_procfile
-from stack.settings import REPO
+from stack.settings import PROCESSES, REPO
 from tests.fakes.slack import FakeSlack
 from tests.support.ports import free_port
 from tests.support.processes import ServerProcess
@@ -69,7 +71,11 @@ class Stack:
             "DJANGO_SUPERUSER_EMAIL": STAFF["email"],
             **overrides,
         }
+        # every process' variables merged (for tests that need a value: the token, the
+        # binaries, CONFIG_DIR); each process itself starts with only its own file
         self.env: dict[str, str] = {}
+        self.launch_env: dict[str, str] = {}
+        self.api_env: dict[str, str] = {}
         self.processes: dict[str, ServerProcess] = {}
         self.api_url = f"http://127.0.0.1:{self.ports['API_PORT']}"
         self.bridge_url = f"http://127.0.0.1:{self.ports['BRIDGE_PORT']}"
@@ -80,8 +86,11 @@ class Stack:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self, services: tuple[str, ...] = ()) -> Stack:
-        run_env = prepare(self.environ, dotenv=None)
-        self.env = {**self.environ, **run_env}
+        config_dir = prepare(self.environ, dotenv=None)
+        self.launch_env = {**self.environ, "CONFIG_DIR": str(config_dir)}
+        files = {p: read_env(config_dir / env_file(p)) for p in reversed(PROCESSES)}
+        self.env = {**self.launch_env, **{k: v for f in files.values() for k, v in f.items()}}
+        self.api_env = {**self.launch_env, **files["api"]}
         self._manage("migrate", "--noinput")
         self._manage("ensure_superuser")
         ready = {
@@ -103,7 +112,7 @@ class Stack:
             name,
             ["bash", "-c", command],
             log_dir=self.tmp,
-            env=self.env,
+            env=self.launch_env,
             cwd=REPO,
             ready=ready,
             timeout=60,
@@ -119,13 +128,15 @@ class Stack:
         return "\n".join(f"--- {n}\n{p.log_tail(30)}" for n, p in self.processes.items())
 
     def _manage(self, *args: str) -> None:
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=REPO / "api",
-            env=self.env,
-            check=True,
+            env=self.api_env,
             capture_output=True,
+            text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
     def _redis_ready(self) -> bool:
         try:
@@ -134,7 +145,7 @@ class Stack:
             return False
 
     def redis(self) -> redis.Redis:
-        return redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=1)
+        return redis.Redis.from_url(self.api_env["REDIS_URL"], socket_timeout=1)
 
     # --- talking to it ---------------------------------------------------------------------
 

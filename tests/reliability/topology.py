@@ -17,7 +17,7 @@ import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from stack.procfile import read_procfile
+from stack.procfile import read_procfile, with_env
 from stack.settings import REPO
 from tests.e2e.stack import Stack
 from tests.support.ports import free_port
@@ -68,9 +68,13 @@ def kill(stack: Stack, name: str, sig: int = signal.SIGKILL) -> None:
 
 def add_bridge(stack: Stack, name: str, port: int) -> str:
     """A second bridge (own port and metrics dir, same Redis); returns its base URL."""
-    env = f"export BRIDGE_PORT={port} STATE_DIR={shlex.quote(str(stack.tmp / name))}; "
+    command = with_env(
+        COMMANDS["bridge"],
+        BRIDGE_PORT=str(port),
+        METRICS_DIR=str(stack.tmp / name / "multiproc"),
+    )
     url = f"http://127.0.0.1:{port}"
-    stack.start_process(name, env + COMMANDS["bridge"], lambda: answers(f"{url}/health"))
+    stack.start_process(name, command, lambda: answers(f"{url}/health"))
     return url
 
 
@@ -79,16 +83,18 @@ def add_worker(stack: Stack, name: str) -> str:
     port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     stack.start_process(
-        name, f"export OUTBOX_METRICS_PORT={port}; " + COMMANDS["outbox"], lambda: answers(url)
+        name, with_env(COMMANDS["outbox"], OUTBOX_METRICS_PORT=str(port)), lambda: answers(url)
     )
     return url
 
 
 def add_api(stack: Stack, name: str, port: int) -> str:
     """A second API (own port and metrics dir, same database and Redis); returns its URL."""
-    env = f"export API_PORT={port} STATE_DIR={shlex.quote(str(stack.tmp / name))}; "
+    command = with_env(
+        COMMANDS["api"], API_PORT=str(port), METRICS_DIR=str(stack.tmp / name / "multiproc")
+    )
     url = f"http://127.0.0.1:{port}"
-    stack.start_process(name, env + COMMANDS["api"], lambda: answers(f"{url}/health"))
+    stack.start_process(name, command, lambda: answers(f"{url}/health"))
     return url
 
 

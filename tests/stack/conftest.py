@@ -36,3 +36,33 @@ def run_module(
         text=True,
         timeout=60,
     )
+
+
+def compose_config(project: Path, dotenv: str) -> dict:
+    """docker-compose.yml resolved by `docker-compose config` with `dotenv` as its .env."""
+    import shutil
+
+    import yaml
+
+    from stack.binaries import require
+
+    project.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "docker-compose.yml", project / "docker-compose.yml")
+    (project / ".env").write_text(dotenv)
+    result = subprocess.run(
+        [require("docker-compose"), "--project-directory", str(project), "config"],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def compose_render_env(project: Path, dotenv: str) -> dict[str, str]:
+    """The environment compose's `config` service renders with, its state dir moved into
+    `project` (the named volume's place)."""
+    environment = compose_config(project, dotenv)["services"]["config"]["environment"]
+    return {**environment, "STATE_DIR": str(project / "state")}

@@ -15,8 +15,11 @@ import pytest
 import yaml
 
 from stack.binaries import require
+from stack.envfiles import read_env
 from stack.procfile import read_procfile
-from stack.settings import REPO
+from stack.render import render
+from stack.settings import REPO, load
+from tests.stack.conftest import compose_config, compose_render_env
 
 COMPOSE = require("docker-compose")  # Debian's package; `make test` installs it
 LONG_RUNNING = {"api", "alert-bridge", "outbox", "redis", "prometheus", "alertmanager", "grafana"}
@@ -28,7 +31,7 @@ def compose(tmp_path_factory) -> dict:
     """The resolved compose file, as `docker-compose config` prints it, with a minimal .env."""
     project = tmp_path_factory.mktemp("compose")
     shutil.copy(REPO / "docker-compose.yml", project / "docker-compose.yml")
-    (project / ".env").write_text("DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN=y\n")
+    (project / ".env").write_text(f"DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN={'y' * 16}\n")
     result = subprocess.run(
         [
             COMPOSE,
@@ -89,11 +92,48 @@ def test_state_lives_in_named_volumes_and_redis_is_append_only(compose):
 
 def test_prometheus_and_alertmanager_run_on_the_shared_renderers_output(compose):
     config = compose["services"]["config"]
-    assert "stack.render" in " ".join(config["command"])
+    assert "stack.render --out /config/rendered" in " ".join(config["command"])
     for name, file in [("prometheus", "prometheus.yml"), ("alertmanager", "alertmanager.yml")]:
         service = compose["services"][name]
-        assert f"--config.file=/config/rendered/{file}" in service["command"]
+        assert f"--config.file=/config/rendered/{file}" in " ".join(service["command"])
         assert service["depends_on"]["config"]["condition"] == "service_completed_successfully"
+    assert '--rules.alert.resend-delay="$$ALERT_RESEND_DELAY"' in " ".join(
+        compose["services"]["prometheus"]["command"]
+    )
+
+
+# compose service → the env file it sources (the Procfile's process of the same name)
+SOURCES = {
+    "migrate": "api",
+    "api": "api",
+    "alert-bridge": "bridge",
+    "outbox": "worker",
+    "prometheus": "prometheus",
+    "alertmanager": "alertmanager",
+}
+
+
+def test_each_service_of_ours_starts_from_its_rendered_env_file(compose):
+    for name, process in SOURCES.items():
+        service = compose["services"][name]
+        command = service["command"][-1]  # after `sh -c` (or the entrypoint's)
+        assert command.startswith(f"set -a; . /config/rendered/{process}.env; set +a;"), name
+        assert "config:/config:ro" in service["volumes"], name
+        assert "environment" not in service and "env_file" not in service, name
+
+
+def test_the_api_in_compose_gets_the_fast_profiles_window(tmp_path):
+    """With TIMING_PROFILE=fast in .env, the api service's file says the rules' window."""
+    dotenv = f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\nTIMING_PROFILE=fast\n"
+    config = compose_config(tmp_path / "project", dotenv)["services"]["config"]
+    assert config["environment"]["TIMING_PROFILE"] == "fast"
+    env = compose_render_env(tmp_path / "project", dotenv)
+    out_dir = render(load(env, dotenv=None), tmp_path / "rendered")
+    api = read_env(out_dir / "api.env")
+    assert api["SUMMARY_WINDOW_LABEL"] == "15 seconds"
+    assert api["REDIS_URL"] == "redis://redis:6379/0"
+    assert api["PROMETHEUS_URL"] == "http://prometheus:9090"
+    assert api["SQLITE_PATH"] == "/data/db.sqlite3"
 
 
 def test_the_secrets_are_required_not_defaulted(tmp_path):

@@ -32,7 +32,9 @@ def test_renders_every_file(make_settings, tmp_path):
     out_dir = render(settings, tmp_path / "config")
     files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
     assert files == [
-        "alertmanager.yml", "bridge_token", "prometheus.yml", "rules/taskmgr.yml", "stack.env",
+        "alertmanager.env", "alertmanager.yml", "api.env", "bridge.env", "bridge_token",
+        "grafana.env", "prometheus.env", "prometheus.yml", "redis.env", "rules/taskmgr.yml",
+        "worker.env",
     ]  # fmt: skip
     for path in out_dir.rglob("*.yml"):
         assert "@@" not in path.read_text(), path
@@ -44,16 +46,8 @@ def test_renders_every_file(make_settings, tmp_path):
     assert "taskmgr:http_errors_per_requests:ratio * 100 > 12.5" in rules
     assert "over the last 15 seconds" in rules
     assert "[15s]" in rules
-    assert stat.S_IMODE((out_dir / "bridge_token").stat().st_mode) == 0o600
-
-
-def test_stack_env_tells_the_api_its_window(make_settings, tmp_path):
-    out_dir = render(make_settings(), tmp_path / "config")
-    lines = (out_dir / "stack.env").read_text().splitlines()
-    assert 'SUMMARY_WINDOW_LABEL="5 minutes"' in lines
-    assert "RULE_WINDOW=5m" in lines
-    assert "ERROR_RATE_THRESHOLD=5" in lines
-    assert not any("stack-test-token" in line for line in lines)
+    for secret in ["bridge_token", "api.env", "bridge.env", "worker.env"]:
+        assert stat.S_IMODE((out_dir / secret).stat().st_mode) == 0o600, secret
 
 
 def test_rerender_replaces_the_previous_one(make_settings, tmp_path):
@@ -87,7 +81,7 @@ def test_refuses_to_replace_a_directory_it_did_not_render(make_settings, tmp_pat
 
 def test_cli_profile_flag_overrides_the_environment(tmp_path):
     env = {
-        "ALERT_BRIDGE_TOKEN": "cli-token",
+        "ALERT_BRIDGE_TOKEN": "cli-token-0123456789",
         "STATE_DIR": str(tmp_path),
         "TIMING_PROFILE": "production",
     }
@@ -99,7 +93,7 @@ def test_cli_profile_flag_overrides_the_environment(tmp_path):
 
 
 def test_cli_defaults_to_the_state_dir_and_can_check(tmp_path):
-    env = {"ALERT_BRIDGE_TOKEN": "cli-token", "STATE_DIR": str(tmp_path)}
+    env = {"ALERT_BRIDGE_TOKEN": "cli-token-0123456789", "STATE_DIR": str(tmp_path)}
     result = run_module("stack.render", "--check", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "config" / "prometheus.yml").is_file()
@@ -108,7 +102,7 @@ def test_cli_defaults_to_the_state_dir_and_can_check(tmp_path):
 
 def test_cli_bad_settings_exit_2_and_render_nothing(tmp_path):
     env = {
-        "ALERT_BRIDGE_TOKEN": "cli-token",
+        "ALERT_BRIDGE_TOKEN": "cli-token-0123456789",
         "STATE_DIR": str(tmp_path),
         "API_PORT": "x",
         "ALERT_FOR": "soon",

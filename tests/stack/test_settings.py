@@ -99,8 +99,9 @@ def test_token_is_required_and_never_echoed(tmp_path):
 
 
 def test_token_falls_back_to_the_state_dir_file(tmp_path):
-    (tmp_path / "bridge_token").write_text("from-file\n")
-    assert load({"STATE_DIR": str(tmp_path)}, dotenv=None).bridge_token == "from-file"
+    (tmp_path / "bridge_token").write_text("from-file-0123456789\n")
+    settings = load({"STATE_DIR": str(tmp_path)}, dotenv=None)
+    assert settings.bridge_token == "from-file-0123456789"
 
 
 def test_relative_state_dir_is_under_the_repo(make_settings):
@@ -117,7 +118,7 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
         "BRIDGE_PORT=8101\n"
         "LATENCY_P95_THRESHOLD=\n"
     )
-    env = {"ALERT_BRIDGE_TOKEN": "t", "STATE_DIR": str(tmp_path), "BRIDGE_PORT": "8201"}
+    env = {"ALERT_BRIDGE_TOKEN": "t" * 16, "STATE_DIR": str(tmp_path), "BRIDGE_PORT": "8201"}
     settings = load(env, dotenv=dotenv)
     assert (settings.api_port, settings.bridge_port) == (8100, 8201)  # the real environment wins
     assert settings.error_rate_threshold == 7.5

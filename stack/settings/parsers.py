@@ -1,0 +1,153 @@
+"""Text → value for every stack variable; each raises ValueError saying what is expected."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from stack import durations
+from stack.profiles import PROFILES, Profile
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_TARGET = re.compile(rf"{_HOST.pattern}:([0-9]{{1,5}})")
+# a bridge's base URL: its /webhook, /health and /metrics hang off it, so no path of its own
+_BRIDGE_URL = re.compile(rf"(https?)://({_HOST.pattern})(?::([0-9]{{1,5}}))?/?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def port(text: str) -> int:
+    value = whole(text)
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a port number between 1 and 65535")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = whole(text)
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+def percent(text: str) -> float:
+    value = positive_number(text)
+    if value > 100:
+        raise ValueError("must be a percentage greater than 0 and at most 100")
+    return value
+
+
+def host(text: str) -> str:
+    if not _HOST.fullmatch(text):
+        raise ValueError("must be a host name or IPv4 address")
+    return text
+
+
+def _matches(entry: re.Pattern[str], text: str) -> bool:
+    """`text` fully matches `entry`, whose last group is an optional port number."""
+    match = entry.fullmatch(text)
+    number = match and match.groups()[-1]
+    return bool(match) and (number is None or 1 <= int(number) <= 65535)
+
+
+def _list(
+    text: str, entry: re.Pattern[str], expected: str, key: Callable[[str], str]
+) -> tuple[str, ...]:
+    """Comma-separated entries that each match `entry`; every bad entry and every duplicate
+    (same `key`) is named at once."""
+    entries = [part.strip() for part in text.split(",")]
+    bad = [e for e in entries if not _matches(entry, e)]
+    keys = [key(e) for e in entries if e not in bad]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    problems = []
+    if bad:
+        problems.append(f"bad entries {', '.join(map(repr, bad))} (each must be {expected})")
+    if twice:
+        problems.append(f"listed more than once: {', '.join(twice)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(entries)
+
+
+def targets(text: str) -> tuple[str, ...]:
+    expected = "host:port, with a port between 1 and 65535"
+    return _list(text, _TARGET, expected, key=str.lower)
+
+
+def bridge_target(url: str) -> str:
+    scheme, name, number = _BRIDGE_URL.fullmatch(url).groups()
+    return f"{name.lower()}:{number or _DEFAULT_PORTS[scheme]}"
+
+
+def url_scheme(url: str) -> str:
+    return urlsplit(url).scheme
+
+
+def base_urls(text: str) -> tuple[str, ...]:
+    """http(s) base URLs with no path, one scheme for all (one scrape job, one scheme)."""
+    expected = "an http or https URL with no path, such as http://10.0.0.5:8001"
+    urls = tuple(url.rstrip("/") for url in _list(text, _BRIDGE_URL, expected, bridge_target))
+    if len({url.split("://")[0] for url in urls}) > 1:
+        raise ValueError("all entries must use the same scheme, http or https")
+    return urls
+
+
+def _url(text: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in schemes or not parts.netloc or re.search(r"[\s\"'<>]", text):
+        raise ValueError(f"must be a {' or '.join(schemes)} URL")
+    return text.rstrip("/")
+
+
+def http_url(text: str) -> str:
+    return _url(text, ("http", "https"))
+
+
+def optional_http_url(text: str) -> str:
+    return text and http_url(text)
+
+
+def redis_url(text: str) -> str:
+    return _url(text, ("redis", "rediss"))
+
+
+def profile(text: str) -> Profile:
+    if text not in PROFILES:
+        raise ValueError(f"must be one of {', '.join(PROFILES)}")
+    return PROFILES[text]
+
+
+def duration(*, allow_zero: bool) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if durations.seconds(text) == 0 and not allow_zero:
+            raise ValueError("must be longer than 0")
+        return text
+
+    return parse
+
+
+def text_of(value) -> str:
+    """A parsed value as its process reads it back: lists comma-joined, 5.0 → "5"."""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0")
+    return str(value)

@@ -1,0 +1,228 @@
+"""Every variable the stack's processes read: name, default, validation, who receives it.
+
+This table is the one definition. `stack.settings.load()` reads and validates it,
+`stack.envfiles` writes each process the variables addressed to it (`<process>.env` beside
+prometheus.yml), and `.env.example` / the README list the same names.
+
+* A *shared* variable has a default and a parser here; the services parse what they receive
+  strictly but hold no default of their own for it.
+* A *service-owned* variable (`default=OWNED`) is one only its service reads (Django's
+  DEBUG, the throttle rates): the service owns its default and validation; the stack passes
+  it on, as given, when it is set.
+* `to` names the processes whose environment file carries it; a variable with no `to` is
+  used only to render the Prometheus/Alertmanager files (`renders`) or to derive others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stack import durations
+from stack.settings import parsers as p
+
+API, BRIDGE, WORKER = "api", "bridge", "worker"
+PROMETHEUS, ALERTMANAGER, REDIS, GRAFANA = "prometheus", "alertmanager", "redis", "grafana"
+PROCESSES = (API, BRIDGE, WORKER, PROMETHEUS, ALERTMANAGER, REDIS, GRAFANA)
+# The webhook app and the delivery worker share one BridgeConfig, so both get all of it.
+BRIDGE_SIDE = (BRIDGE, WORKER)
+OWNED = object()
+
+Default = str | Callable[[dict[str, Any]], str | None] | object
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: Default  # text, a function of the values read before it, or OWNED
+    parse: Callable[[str], Any] | None = None
+    to: tuple[str, ...] = ()
+    field: str = ""  # Settings attribute (default: the name in lower case)
+    derived: bool = False  # computed only: setting it is an error (it must match the rules)
+    secret: bool = False  # never echoed in a message
+
+    @property
+    def attribute(self) -> str:
+        return self.field or self.name.lower()
+
+    @property
+    def owned(self) -> bool:
+        return self.default is OWNED
+
+
+def _derive(*needs: str, build: Callable[..., str]) -> Callable[[dict[str, Any]], str | None]:
+    """A default computed from earlier values; None when one of them was bad (already said)."""
+
+    def default(values: dict[str, Any]) -> str | None:
+        args = [values.get(name) for name in needs]
+        return None if any(arg is None for arg in args) else build(*args)
+
+    return default
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host}:{port}"
+
+
+def _from_profile(field: str) -> Callable[[dict[str, Any]], str | None]:
+    return _derive("TIMING_PROFILE", build=lambda t: getattr(t, field))
+
+
+def _seconds_from_profile(field: str) -> Callable[[dict[str, Any]], str | None]:
+    return _derive("TIMING_PROFILE", build=lambda t: f"{durations.seconds(getattr(t, field)):g}")
+
+
+def _target(host_name: str, port_name: str) -> Callable[[dict[str, Any]], str | None]:
+    return _derive(host_name, port_name, build=lambda host, port: f"{host}:{port}")
+
+
+RUNBOOK_BASE_URL = "https://github.com/EliabLemus/taskmgr/blob/main/docs/runbook.md"
+LOCAL = "127.0.0.1"
+
+V = Variable
+VARIABLES: tuple[Variable, ...] = (
+    # --- where each part listens and is reached ---------------------------------------
+    V("API_PORT", "8000", p.port, to=(API,)),
+    V("BRIDGE_PORT", "8001", p.port, to=BRIDGE_SIDE),
+    V("OUTBOX_METRICS_PORT", "8002", p.port, to=BRIDGE_SIDE),
+    V("PROMETHEUS_PORT", "9090", p.port, to=(PROMETHEUS,)),
+    V("ALERTMANAGER_PORT", "9093", p.port, to=(ALERTMANAGER,)),
+    V("GRAFANA_PORT", "3000", p.port, to=(GRAFANA,)),
+    V("REDIS_PORT", "6380", p.port, to=(REDIS,)),
+    V("API_HOST", LOCAL, p.host),
+    # where the bridge and the worker's /metrics listen (0.0.0.0 in a container)
+    V("BRIDGE_HOST", LOCAL, p.host, to=BRIDGE_SIDE),
+    V("OUTBOX_HOST", LOCAL, p.host),
+    V("PROMETHEUS_HOST", LOCAL, p.host, to=(PROMETHEUS,)),
+    V("ALERTMANAGER_HOST", LOCAL, p.host, to=(ALERTMANAGER,)),
+    # where the API and Grafana query Prometheus
+    V(
+        "PROMETHEUS_URL",
+        _derive("PROMETHEUS_HOST", "PROMETHEUS_PORT", build=_url),
+        p.http_url,
+        to=(API, GRAFANA),
+    ),
+    # links in Slack messages, and each server's --web.external-url
+    V(
+        "PROMETHEUS_EXTERNAL_URL",
+        _derive("PROMETHEUS_URL", build=str),
+        p.http_url,
+        to=(*BRIDGE_SIDE, PROMETHEUS),
+    ),
+    V(
+        "ALERTMANAGER_EXTERNAL_URL",
+        _derive("ALERTMANAGER_HOST", "ALERTMANAGER_PORT", build=_url),
+        p.http_url,
+        to=(*BRIDGE_SIDE, ALERTMANAGER),
+    ),
+    V(
+        "REDIS_URL",
+        _derive("REDIS_PORT", build=lambda port: f"redis://{LOCAL}:{port}/0"),
+        p.redis_url,
+        to=(API, *BRIDGE_SIDE),
+    ),
+    V(
+        "GRAFANA_URL",
+        _derive("GRAFANA_PORT", build=lambda port: _url(LOCAL, port)),
+        p.http_url,
+        to=BRIDGE_SIDE,
+    ),
+    V("RUNBOOK_BASE_URL", RUNBOOK_BASE_URL, p.http_url),
+    # --- alerting -----------------------------------------------------------------------
+    V("ERROR_RATE_THRESHOLD", "5.0", p.percent),  # percent of requests answered 5xx
+    V("LATENCY_P95_THRESHOLD", "500.0", p.positive_number),  # milliseconds
+    # Alertmanager's repeat interval, and the bridge's bound on repeats of an ongoing alert
+    V("ALERT_COOLDOWN_SECONDS", "300", p.positive_int, to=BRIDGE_SIDE),
+    # the profile with any timing overrides applied (stack.settings.values)
+    V("TIMING_PROFILE", "production", p.profile, field="timing"),
+    # how the API summary names the rules' window: always what the rules use
+    V(
+        "SUMMARY_WINDOW_LABEL",
+        _derive("TIMING_PROFILE", build=lambda t: durations.describe(t.rule_window)),
+        str,
+        to=(API,),
+        field="window_label",
+        derived=True,
+    ),
+    V(
+        "ALERT_RESEND_DELAY",
+        _from_profile("alert_resend_delay"),
+        str,
+        to=(PROMETHEUS,),
+        derived=True,
+    ),
+    V(
+        "HEARTBEAT_TIMEOUT_SECONDS",
+        _seconds_from_profile("heartbeat_timeout"),
+        p.positive_number,
+        to=(API, *BRIDGE_SIDE),
+    ),
+    V(
+        "RECONCILE_INTERVAL_SECONDS",
+        _seconds_from_profile("reconcile_interval"),
+        p.positive_number,
+        to=BRIDGE_SIDE,
+    ),
+    # --- instances (several for high availability, docs/ha.md) -------------------------
+    V("API_TARGETS", _target("API_HOST", "API_PORT"), p.targets),
+    V(
+        "BRIDGE_URLS",
+        _derive("BRIDGE_HOST", "BRIDGE_PORT", build=_url),
+        p.base_urls,
+        # the bridge's listen address (0.0.0.0) is no address to call: give BRIDGE_URLS then
+    ),
+    V("OUTBOX_TARGETS", _target("OUTBOX_HOST", "OUTBOX_METRICS_PORT"), p.targets),
+    V("ALERTMANAGER_TARGETS", _target("ALERTMANAGER_HOST", "ALERTMANAGER_PORT"), p.targets),
+    # Alertmanager APIs the worker reconciles the history with
+    V(
+        "ALERTMANAGER_URLS",
+        _derive("ALERTMANAGER_TARGETS", build=lambda ts: ",".join(f"http://{t}" for t in ts)),
+        p.base_urls,
+        to=BRIDGE_SIDE,
+    ),
+    # --- secrets (bearer tokens: stack/tokens.py) ---------------------------------------
+    # default: $STATE_DIR/bridge_token, which `make run` generates (stack.bootstrap)
+    V("ALERT_BRIDGE_TOKEN", None, str, to=BRIDGE_SIDE, field="bridge_token", secret=True),
+    # set: the API's /metrics demands it, and Prometheus sends it (file metrics_token)
+    V("METRICS_AUTH_TOKEN", "", str, to=(API,), secret=True),
+    # --- alert bridge and delivery worker ------------------------------------------------
+    V("SLACK_WEBHOOK_URL", "", p.optional_http_url, to=BRIDGE_SIDE, secret=True),
+    V("SLACK_TIMEOUT_SECONDS", "5", p.positive_number, to=BRIDGE_SIDE),
+    V("DELIVERY_MAX_BACKOFF_SECONDS", "300", p.positive_number, to=BRIDGE_SIDE),
+    V("DELIVERY_MAX_RETRY_AFTER_SECONDS", "60", p.positive_number, to=BRIDGE_SIDE),
+    V("DELIVERY_LEASE_SECONDS", "15", p.positive_number, to=BRIDGE_SIDE),
+    V("BRIDGE_MAX_BODY_BYTES", "1048576", p.positive_int, to=BRIDGE_SIDE),
+    V("FLAP_WINDOW_SECONDS", "3600", p.positive_int, to=BRIDGE_SIDE),
+    # --- the API's own (api/taskmgr/settings.py owns default and validation) -------------
+    *(
+        V(name, OWNED, to=(API,), secret=name in ("DJANGO_SECRET_KEY", "DATABASE_URL"))
+        for name in (
+            "DJANGO_SECRET_KEY",
+            "DJANGO_DEBUG",
+            "DJANGO_ALLOWED_HOSTS",
+            "DJANGO_SECURE_HTTPS",
+            "DJANGO_LOG_LEVEL",
+            "CORS_ALLOWED_ORIGINS",
+            "DATABASE_URL",
+            "SQLITE_PATH",
+            "API_BIND",
+            "GUNICORN_WORKERS",
+            "GUNICORN_TIMEOUT",
+            "GUNICORN_MAX_REQUESTS",
+            "GUNICORN_ACCESS_LOG",
+            "THROTTLE_ANON_RATE",
+            "THROTTLE_USER_RATE",
+            "THROTTLE_AUTH_RATE",
+            "FAULT_INJECTION_ENABLED",
+            "DJANGO_SUPERUSER_USERNAME",
+            "DJANGO_SUPERUSER_PASSWORD",
+            "DJANGO_SUPERUSER_EMAIL",
+        )
+    ),
+    V("GRAFANA_HOME", OWNED, to=(GRAFANA,)),
+    # --- where the stack keeps its files (stack.envfiles derives each process' paths) ------
+    V("STATE_DIR", OWNED),  # default <repo>/.run: rendered config, AOF, TSDB, SQLite, secrets
+    V("METRICS_DIR", OWNED),  # default $STATE_DIR/multiproc: API's and bridge's metric files
+)
+BY_NAME = {variable.name: variable for variable in VARIABLES}

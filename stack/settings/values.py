@@ -1,0 +1,169 @@
+"""`load()`: the table (stack/settings/table.py) read over the environment, all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from stack import durations, tokens
+from stack.profiles import Profile
+from stack.settings import parsers
+from stack.settings.dotenv import DOTENV, SettingsError, environment, state_dir_from
+from stack.settings.table import BY_NAME, VARIABLES, Variable
+
+# a file name, not a secret: in STATE_DIR (bootstrap) and in the rendered dir (Alertmanager)
+TOKEN_FILE = "bridge_token"  # noqa: S105
+# Timing overrides: environment variable → the profile fields it replaces.
+TIMING_OVERRIDES = {
+    "SCRAPE_INTERVAL": ("scrape_interval",),
+    "EVALUATION_INTERVAL": ("evaluation_interval",),
+    "RULE_WINDOW": ("rule_window",),
+    "ALERT_FOR": ("error_rate_for", "latency_for", "api_down_for"),
+    "GROUP_WAIT": ("group_wait",),
+    "GROUP_INTERVAL": ("group_interval",),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every variable's value: `settings.api_port`, `settings.timing` (the profile with its
+    overrides), `settings.bridge_token`; `text` holds each as its process reads it."""
+
+    values: Mapping[str, Any]  # variable name → parsed value (shared variables)
+    text: Mapping[str, str]  # variable name → what its processes receive (set ones only)
+    state_dir: Path
+
+    def __getattr__(self, attribute: str) -> Any:
+        try:
+            return self.values[_ATTRIBUTES[attribute]]
+        except KeyError:
+            raise AttributeError(attribute) from None
+
+    @property
+    def bridge_scheme(self) -> str:
+        return parsers.url_scheme(self.bridge_urls[0])
+
+    @property
+    def bridge_targets(self) -> tuple[str, ...]:
+        """host:port of every bridge, as Prometheus scrapes it (job taskmgr-bridge)."""
+        return tuple(parsers.bridge_target(url) for url in self.bridge_urls)
+
+
+_ATTRIBUTES = {v.attribute: v.name for v in VARIABLES if not v.owned}
+
+
+def load(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv: Path | None = DOTENV,
+    overrides: Mapping[str, str] | None = None,
+    require_token: bool = True,
+) -> Settings:
+    """Settings from `overrides` over `environ` (default os.environ) over `dotenv`.
+
+    Raises SettingsError listing every bad variable. Without `require_token`, a missing
+    ALERT_BRIDGE_TOKEN is left empty (for the defaults of processes that never see it).
+    """
+    env = environment(environ, dotenv=dotenv) | dict(overrides or {})
+    state_dir = state_dir_from(env)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for variable in VARIABLES:
+        if variable.owned:
+            if variable.name in env:
+                text[variable.name] = env[variable.name]
+            continue
+        if variable.name == "ALERT_BRIDGE_TOKEN":
+            raw = _bridge_token(env, state_dir, problems, require_token)
+        elif variable.derived:
+            if variable.name in env:
+                problems.append(f"{variable.name}: derived from the timing profile; unset it")
+            raw = variable.default(values)
+        else:
+            raw = _raw(variable, env, values)
+        value = _parse(variable, raw, problems)
+        if variable.name == "TIMING_PROFILE" and value is not None:
+            value = _timing(value, env, problems)
+        values[variable.name] = value
+        if value is not None:
+            text[variable.name] = raw if isinstance(value, Profile) else parsers.text_of(value)
+    if problems:
+        raise SettingsError(problems)
+    return Settings(values=values, text=text, state_dir=state_dir)
+
+
+def _raw(variable: Variable, env: Mapping[str, str], values: dict[str, Any]) -> str | None:
+    if variable.name in env:
+        return env[variable.name]
+    default = variable.default
+    return default(values) if callable(default) else default
+
+
+def _parse(variable: Variable, raw: str | None, problems: list[str]) -> Any:
+    """The parsed value, or None after noting the problem. A None `raw` means it derives
+    from variables already reported as bad: nothing more to say."""
+    if raw is None:
+        return None
+    try:
+        value = variable.parse(raw)
+    except ValueError as exc:
+        shown = "" if variable.secret else f"={raw!r}"
+        problems.append(f"{variable.name}{shown}: {exc}")
+        return None
+    if variable.secret and variable.name.endswith("_TOKEN") and value:
+        problem = tokens.token_problem(variable.name, value)
+        if problem:
+            problems.append(problem)
+            return None
+    return value
+
+
+def _timing(profile: Profile, env: Mapping[str, str], problems: list[str]) -> Profile | None:
+    broken = False
+    for name, fields in TIMING_OVERRIDES.items():
+        if name not in env:
+            continue
+        try:
+            value = parsers.duration(allow_zero=name in ("ALERT_FOR", "GROUP_WAIT"))(env[name])
+        except ValueError as exc:
+            problems.append(f"{name}={env[name]!r}: {exc}")
+            broken = True
+            continue
+        profile = replace(profile, **dict.fromkeys(fields, value))
+    shorter = min(profile.group_wait, profile.critical_group_wait, key=durations.seconds)
+    profile = replace(profile, critical_group_wait=shorter)
+    window, scrape = (
+        durations.seconds(profile.rule_window),
+        durations.seconds(profile.scrape_interval),
+    )
+    if window < 2 * scrape:
+        # rate() needs two samples inside the window, or every recording rule is empty
+        problems.append(
+            f"RULE_WINDOW={profile.rule_window!r}: must span at least two scrapes "
+            f"(SCRAPE_INTERVAL is {profile.scrape_interval})"
+        )
+        broken = True
+    return None if broken else profile
+
+
+def _bridge_token(
+    env: Mapping[str, str], state_dir: Path, problems: list[str], required: bool
+) -> str | None:
+    token_file = state_dir / TOKEN_FILE
+    if "ALERT_BRIDGE_TOKEN" in env:
+        return env["ALERT_BRIDGE_TOKEN"]
+    if token_file.is_file():
+        return token_file.read_text().strip()
+    if not required:
+        return ""
+    problems.append(
+        f"ALERT_BRIDGE_TOKEN: not set and {token_file} does not exist "
+        "(run `python -m stack.bootstrap token`, or set it)"
+    )
+    return None
+
+
+assert BY_NAME["ALERT_BRIDGE_TOKEN"].secret  # never echoed: _parse relies on it
