@@ -19,6 +19,7 @@ RECEIVERS = [
     "taskmgr-bridge-warning",
     "taskmgr-bridge-info",
 ]
+HEARTBEAT = "taskmgr-heartbeat"
 AUTH = {"authorization": {"type": "Bearer", "credentials_file": "bridge_token"}}
 
 
@@ -46,7 +47,17 @@ def bridge_job(prometheus: dict) -> dict:
 
 
 def webhooks(alertmanager: dict) -> dict[str, list[dict]]:
-    return {r["name"]: r["webhook_configs"] for r in alertmanager["receivers"]}
+    """The incident receivers' webhooks (the heartbeat's receiver is checked apart)."""
+    hooks = {r["name"]: r["webhook_configs"] for r in alertmanager["receivers"]}
+    assert set(hooks) == {*RECEIVERS, HEARTBEAT}, hooks
+    return {name: hooks[name] for name in RECEIVERS}
+
+
+def heartbeat_urls(alertmanager: dict) -> list[str]:
+    """Every bridge's /heartbeat, without resolved notices (one would look like a beat)."""
+    (receiver,) = [r for r in alertmanager["receivers"] if r["name"] == HEARTBEAT]
+    assert {hook["send_resolved"] for hook in receiver["webhook_configs"]} == {False}
+    return [hook["url"] for hook in receiver["webhook_configs"]]
 
 
 def test_two_of_each_pass_promtool_and_amtool(make_settings, tmp_path, capsys):
@@ -68,6 +79,7 @@ def test_two_of_each_pass_promtool_and_amtool(make_settings, tmp_path, capsys):
         for x in "ab"
     ]
     assert webhooks(alertmanager) == dict.fromkeys(RECEIVERS, both)
+    assert heartbeat_urls(alertmanager) == [f"http://bridge-{x}:8001/heartbeat" for x in "ab"]
 
 
 def test_https_bridges_are_notified_and_scraped_over_https(make_settings, tmp_path, capsys):
@@ -82,6 +94,7 @@ def test_https_bridges_are_notified_and_scraped_over_https(make_settings, tmp_pa
     urls = ["https://bridge-a.example/webhook", "https://bridge-b.example:8443/webhook"]
     for name, hooks in webhooks(alertmanager).items():
         assert [hook["url"] for hook in hooks] == urls, name
+    assert heartbeat_urls(alertmanager) == [url.replace("webhook", "heartbeat") for url in urls]
 
 
 def test_one_of_each_by_default(make_settings, tmp_path):
@@ -99,3 +112,4 @@ def test_one_of_each_by_default(make_settings, tmp_path):
     assert bridge_job(prometheus)["scheme"] == "http"
     one = [{"url": "http://alert-bridge:8101/webhook", "send_resolved": True, "http_config": AUTH}]
     assert webhooks(alertmanager) == dict.fromkeys(RECEIVERS, one)
+    assert heartbeat_urls(alertmanager) == ["http://alert-bridge:8101/heartbeat"]
