@@ -92,8 +92,15 @@ def epoch(moment: datetime) -> float:
 
 
 def alert_id(fingerprint: str, starts_at: datetime) -> str:
-    """Stable id of one alert instance: 20 hex digits of sha256(fingerprint, startsAt)."""
-    instant = starts_at.astimezone(UTC).isoformat(timespec="microseconds")
+    """Stable id of one alert instance: 20 hex digits of sha256(fingerprint, startsAt).
+
+    startsAt counts to the millisecond: Alertmanager's webhooks carry it to the nanosecond
+    but its API (`/api/v2/alerts`, which reconciliation reads) to the millisecond, and
+    Prometheus stamps whole milliseconds anyway."""
+    starts_at = starts_at.astimezone(UTC)
+    instant = starts_at.replace(microsecond=starts_at.microsecond // 1000 * 1000).isoformat(
+        timespec="microseconds"
+    )
     return hashlib.sha256(f"{fingerprint}|{instant}".encode()).hexdigest()[:20]
 
 

@@ -23,9 +23,18 @@ def test_the_id_differs_by_fingerprint_and_start():
     ids = {
         records.alert_id("fp", T0),
         records.alert_id("fp2", T0),
-        records.alert_id("fp", T0 + timedelta(microseconds=1)),
+        records.alert_id("fp", T0 + timedelta(milliseconds=1)),
     }
     assert len(ids) == 3
+
+
+def test_the_webhook_and_the_alertmanager_api_spellings_give_one_id():
+    """The webhook carries startsAt to the nanosecond, `/api/v2/alerts` to the millisecond
+    (seen from prometheus-alertmanager 0.25): reconciliation must find the same record."""
+    webhook = datetime.fromisoformat("2026-12-01T09:27:42.859247+00:00")
+    api = datetime.fromisoformat("2026-12-01T09:27:42.859Z")
+
+    assert records.alert_id("fp", webhook) == records.alert_id("fp", api)
 
 
 @pytest.mark.parametrize(

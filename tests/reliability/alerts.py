@@ -61,11 +61,18 @@ def instance_of(message: dict) -> str | None:
 def transitions(messages: list[dict]) -> list[tuple[str, str, str | None]]:
     """(kind, alertname, instance) per message, in arrival order: `("FIRING", "A", "api-1")`."""
     result = []
-    for message in messages:
-        subject = message["text"].split(" — ")[0]  # "[FIRING] HighErrorRate"
+    for message in alert_messages(messages):
+        subject = message["text"].split(" — ")[0]  # "[FIRING] HighErrorRate on api-1"
         kind, _, alertname = subject[1:].partition("] ")
-        result.append((kind, alertname, instance_of(message)))
+        instance = instance_of(message)
+        result.append((kind, alertname.removesuffix(f" on {instance}"), instance))
     return result
+
+
+def alert_messages(messages: list[dict]) -> list[dict]:
+    """The alerts' messages, without the pipeline's own notices ("[PIPELINE BROKEN]" …):
+    these stacks run no Prometheus, so the heartbeat monitor rightly says it is missing."""
+    return [m for m in messages if not m["text"].startswith("[PIPELINE ")]
 
 
 def assert_once_each_in_order(messages: list[dict], expected: list[tuple]) -> None:

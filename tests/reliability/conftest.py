@@ -15,6 +15,11 @@ FAST_DELIVERY = {
     "ALERT_COOLDOWN_SECONDS": "900",
 }
 
+# A subset without Prometheus has no heartbeat, and the delivery worker would rightly post
+# "[PIPELINE BROKEN]" to the same Slack these tests count (tests/bridge/test_monitor.py and
+# tests/scenarios/ test that); an hour keeps it quiet for a test's length.
+NO_HEARTBEAT_EXPECTED = {"HEARTBEAT_TIMEOUT_SECONDS": "3600"}
+
 
 @pytest.fixture
 def pipeline(tmp_path, fake_slack):
@@ -26,7 +31,10 @@ def pipeline(tmp_path, fake_slack):
     started: list[Stack] = []
 
     def start(*services: str, **overrides: str | Callable[[Stack], str]) -> Stack:
-        stack = Stack(tmp_path / f"stack{len(started)}", fake_slack, **FAST_DELIVERY)
+        quiet_monitor = {} if "prometheus" in services else NO_HEARTBEAT_EXPECTED
+        stack = Stack(
+            tmp_path / f"stack{len(started)}", fake_slack, **FAST_DELIVERY, **quiet_monitor
+        )
         started.append(stack)
         stack.environ.update(
             {name: value(stack) if callable(value) else value for name, value in overrides.items()}
