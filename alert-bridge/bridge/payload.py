@@ -44,10 +44,11 @@ def parse_webhook(document: object) -> list[AlertEvent]:
     alerts = document.get("alerts")
     if not isinstance(alerts, list) or not alerts:
         raise PayloadError("alerts", "is required and must be a non-empty list")
-    return [_alert(alert, f"alerts[{i}]") for i, alert in enumerate(alerts)]
+    return [parse_alert(alert, f"alerts[{i}]") for i, alert in enumerate(alerts)]
 
 
-def _alert(alert: object, where: str) -> AlertEvent:
+def parse_alert(alert: object, where: str = "alert") -> AlertEvent:
+    """One alert of a webhook (or of Alertmanager's API, given a status) → its event."""
     if not isinstance(alert, dict):
         raise PayloadError(where, "must be an object")
     labels = _string_map(alert, "labels", where, required=True)

@@ -9,6 +9,10 @@ and unprocessed; resolved ones are not listed), and for each firing record:
 
 * no Alertmanager that answered has its instance (fingerprint + startsAt) → resolved,
   resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so);
+  when one has a *newer* instance of the same fingerprint instead (a resolve and a re-fire
+  merged in one group interval: Alertmanager sees the same firing group and sends nothing
+  until its repeat), that instance's firing is stored as a webhook's would be, which
+  resolves the older by inference in the same script and pages the newer;
 * every Alertmanager that has it mutes it → `suppressed_by` silenced (if any silence) or
   inhibited; one that has it unmuted → no longer suppressed (`writer.mark_suppressed`).
 
@@ -31,11 +35,13 @@ import requests
 
 from alertstore import layout, lifecycle, reader, records, writer
 from bridge.config import BridgeConfig
-from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_time
+from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_alert, parse_time
 
 log = logging.getLogger("bridge.reconcile")
 
 HTTP_TIMEOUT_SECONDS = 5.0
+# what a webhook says of a firing alert's end; the API says when it would time out instead
+ZERO_TIME = "0001-01-01T00:00:00Z"
 
 HttpGet = Callable[[str], object]  # url → decoded JSON; raises when it cannot answer
 
@@ -55,12 +61,27 @@ def http_get(url: str) -> object:
     return response.json()
 
 
-def _instances(alerts: object) -> dict[str, str | None]:
-    """Alertmanager's alert list → {record id: mute (silenced, inhibited or None)};
-    ValueError when it is not such a list."""
+@dataclass
+class View:
+    """One Alertmanager's answer: {record id: mute (silenced, inhibited or None)}, and the
+    newest unmuted instance it has of each fingerprint, as the firing event a webhook
+    would carry."""
+
+    mutes: dict[str, str | None] = field(default_factory=dict)
+    newest: dict[str, records.AlertEvent] = field(default_factory=dict)
+
+    def __contains__(self, alert_id: str) -> bool:
+        return alert_id in self.mutes
+
+    def __getitem__(self, alert_id: str) -> str | None:
+        return self.mutes[alert_id]
+
+
+def _instances(alerts: object) -> View:
+    """Alertmanager's alert list → its View; ValueError when it is not such a list."""
     if not isinstance(alerts, list):
         raise ValueError("not a list of alerts")
-    found: dict[str, str | None] = {}
+    found = View()
     for alert in alerts:
         try:
             if alert["labels"].get("alertname") == HEARTBEAT_ALERTNAME:
@@ -72,11 +93,19 @@ def _instances(alerts: object) -> dict[str, str | None]:
         if starts_at is None or not isinstance(alert.get("fingerprint"), str):
             raise ValueError("an alert without fingerprint or startsAt")
         mute = next((by for by in lifecycle.MUTES if status.get(f"{by}By")), None)
-        found[records.alert_id(alert["fingerprint"], starts_at)] = mute
+        found.mutes[records.alert_id(alert["fingerprint"], starts_at)] = mute
+        newest = found.newest.get(alert["fingerprint"])
+        if mute is None and (newest is None or newest.starts_at < starts_at):
+            try:  # the webhook's own parser: the same event, the same validation
+                found.newest[alert["fingerprint"]] = parse_alert(
+                    {**alert, "status": "firing", "endsAt": ZERO_TIME}
+                )
+            except PayloadError as exc:
+                raise ValueError(f"not an Alertmanager alert: {exc}") from exc
     return found
 
 
-def _mute(views: list[dict[str, str | None]], alert_id: str) -> str | None:
+def _mute(views: list[View], alert_id: str) -> str | None:
     """Muted only if every Alertmanager that has it mutes it; silenced wins over inhibited."""
     mutes = [view[alert_id] for view in views if alert_id in view]
     if None in mutes:
@@ -84,11 +113,25 @@ def _mute(views: list[dict[str, str | None]], alert_id: str) -> str | None:
     return "silenced" if "silenced" in mutes else "inhibited"
 
 
+def _successor(views: list[View], record: dict) -> records.AlertEvent | None:
+    """A newer instance of the record's fingerprint that some Alertmanager has, unmuted."""
+    newer = [
+        event
+        for view in views
+        if (event := view.newest.get(record["fingerprint"])) is not None
+        and records.isoformat(event.starts_at) > record["starts_at"]
+    ]
+    return max(newer, key=lambda event: event.starts_at, default=None)
+
+
 def reconcile_once(
     redis: redis_lib.Redis,
     alertmanager_urls: Iterable[str],
     now: datetime,
     http_get: HttpGet = http_get,
+    *,
+    cooldown_seconds: int,
+    flap_window_seconds: int,
 ) -> Result:
     firing = reader.firing_records(redis)  # before asking: see the module docstring
     views = []
@@ -104,7 +147,17 @@ def reconcile_once(
     for record in firing:
         alert_id = record["id"]
         if not any(alert_id in view for view in views):
-            if writer.resolve_inferred(redis, alert_id, now=now).transition == "updated":
+            successor = _successor(views, record)
+            if successor is not None:
+                writer.record_transitions(
+                    redis,
+                    [successor],
+                    now=now,
+                    cooldown_seconds=cooldown_seconds,
+                    flap_window_seconds=flap_window_seconds,
+                )
+                result.resolved.append(alert_id)
+            elif writer.resolve_inferred(redis, alert_id, now=now).transition == "updated":
                 result.resolved.append(alert_id)
             continue
         mute = _mute(views, alert_id)
@@ -124,7 +177,13 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
         return
     while not stop.is_set():
         try:
-            result = reconcile_once(redis, config.alertmanager_urls, datetime.now(UTC))
+            result = reconcile_once(
+                redis,
+                config.alertmanager_urls,
+                datetime.now(UTC),
+                cooldown_seconds=config.cooldown_seconds,
+                flap_window_seconds=config.flap_window_seconds,
+            )
         except (redis_lib.RedisError, layout.SchemaMismatch) as exc:
             log.warning("reconcile: round skipped: %s", exc)
         else:

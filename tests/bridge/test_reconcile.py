@@ -29,6 +29,8 @@ inhibit_rules:
     target_matchers: ['alertname="Target"']
 """
 NOW = datetime.now(UTC)
+# the lifecycle settings a webhook would use (the stack's defaults)
+LIFECYCLE = {"cooldown_seconds": 300, "flap_window_seconds": 3600}
 
 
 class Alertmanager:
@@ -136,7 +138,9 @@ def test_an_instance_no_answering_alertmanager_has_is_resolved_by_inference(stor
     kept = store_from(store, running.post("Kept"))
     gone = lone_record(store)
 
-    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, reconcile.http_get)
+    result = reconcile.reconcile_once(
+        store, urls(running, stopped), NOW, reconcile.http_get, **LIFECYCLE
+    )
 
     assert (result.answered, result.resolved) == (1, [gone])
     record = reader.get_alert(store, gone)
@@ -152,7 +156,7 @@ def test_an_instance_is_kept_while_any_answering_alertmanager_has_it(store, tmp_
     with first.process, second.process:
         kept = store_from(store, second.post("OnlyOnTheSecond"))
 
-        result = reconcile.reconcile_once(store, urls(first, second), NOW)
+        result = reconcile.reconcile_once(store, urls(first, second), NOW, **LIFECYCLE)
 
     assert (result.answered, result.resolved) == (2, [])
     assert reader.get_alert(store, kept)["status"] == "firing"
@@ -164,7 +168,7 @@ def test_when_no_alertmanager_answers_nothing_changes(store, alertmanagers):
     running.process.stop()
     before = {layout.text(k): store.dump(k) for k in store.scan_iter()}
 
-    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
 
     assert result.answered == 0
     assert {layout.text(k): store.dump(k) for k in store.scan_iter()} == before
@@ -177,12 +181,12 @@ def test_a_silenced_alert_is_marked_and_unmarked_when_the_silence_expires(store,
     silence = running.silence("Noisy")
     wait_for(lambda: running.listed("Noisy", "silencedBy"), "the silence to apply")
 
-    reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
     assert reader.get_alert(store, alert_id)["suppressed_by"] == "silenced"
 
     running.expire(silence)
     wait_for(lambda: not running.listed("Noisy", "silencedBy"), "the silence to lift")
-    reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
     record = reader.get_alert(store, alert_id)
     assert (record["status"], record["suppressed_by"]) == ("firing", None)
     assert [n["kind"] for n in record["notifications"]] == ["firing"]  # muting says nothing
@@ -194,23 +198,40 @@ def test_an_inhibited_alert_is_marked_inhibited(store, alertmanagers):
     target = store_from(store, running.post("Target"))
     wait_for(lambda: running.listed("Target", "inhibitedBy"), "the inhibition")
 
-    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
 
     assert result.marked == {target: "inhibited"}
     assert reader.get_alert(store, target)["suppressed_by"] == "inhibited"
 
 
-def test_heartbeats_are_ignored_and_a_newer_instance_resolves_the_older(store, alertmanagers):
-    """Issue 11 item 6: Alertmanager holds only the newer instance of a fingerprint."""
+def test_heartbeats_are_ignored_and_a_newer_instance_resolves_the_older_and_pages(
+    store, alertmanagers
+):
+    """Issue 11 item 6: a resolve and a re-fire merged in one group interval. Alertmanager
+    holds only the newer instance and, seeing the same firing group, sends no webhook until
+    its repeat: the older record is resolved by inference and the newer one stored firing,
+    so Slack's last word (FIRING, queued after the inferred RESOLVED) is the real state."""
     running, stopped = alertmanagers
     running.post("Heartbeat", alert_type="heartbeat")
     newer = running.post("Flappy", starts_at=NOW)
     older = store_from(store, {**newer, "startsAt": (NOW - timedelta(minutes=5)).isoformat()})
 
-    result = reconcile.reconcile_once(store, urls(running, stopped), NOW)
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
 
     assert result.resolved == [older]
-    assert reader.list_alerts(store)[0] == 1  # no record for the heartbeat
+    total, (latest, earlier) = reader.list_alerts(store)  # no record for the heartbeat
+    assert total == 2
+    assert (earlier["id"], earlier["status"], earlier["resolution"]) == (
+        older,
+        "resolved",
+        "inferred",
+    )
+    assert latest["id"] == records.alert_id(newer["fingerprint"], NOW)
+    assert (latest["status"], latest["ends_at"]) == ("firing", None)
+    owed = store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1)
+    assert [layout.text(e).split(":")[0] for e in owed][-2:] == [older, latest["id"]]
+    assert last_message(store, older) == "resolved"
+    assert last_message(store, latest["id"]) == "firing"
 
 
 def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, config):
