@@ -23,7 +23,7 @@ from alertstore import layout, reader, writer
 from alertstore.records import AlertEvent
 from bench import cli
 from bench.report import Result, judged, percentile, spread
-from tests.support.redis_server import RedisServer
+from testkit.redis_server import RedisServer
 
 SIZES = (1_000, 100_000, 1_000_000)
 QUICK_SIZES = (200, 2_000, 10_000)

@@ -19,9 +19,9 @@ from pathlib import Path
 from bench import API_DIR, BRIDGE_DIR, REPO
 from stack.envfiles import shared_env
 from stack.settings import load
-from tests.e2e.stack import LEAKY
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
+from testkit.stack import LEAKY
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # Throttling stays on the request path (one Redis round trip) but never refuses a benchmark.

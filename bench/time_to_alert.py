@@ -2,7 +2,7 @@
 
     python -m bench.time_to_alert [--quick]
 
-Each run starts the whole stack (tests/e2e/stack.py: the Procfile's processes, fast
+Each run starts the whole stack (testkit/stack.py: the Procfile's processes, fast
 profile) with a fresh Slack stand-in, sends a healthy baseline at RATE req/s, then asks
 every request for a 503 (100 % errors). Measured: the first faulted request leaving →
 the stand-in receiving the firing message, split at the alert's startsAt (Prometheus sets
@@ -21,9 +21,10 @@ from pathlib import Path
 
 from bench import cli
 from bench.report import Result, judged, spread
-from tests.e2e.stack import Stack, wait_until
-from tests.e2e.traffic import Traffic
-from tests.fakes.slack import FakeSlack
+from testkit.polling import wait_until
+from testkit.slack import FakeSlack
+from testkit.stack import Stack
+from testkit.traffic import Traffic
 
 ALERTNAME = "HighErrorRate"
 FAULT = {"X-Fault-Status": "503"}

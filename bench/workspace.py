@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from tests.support.redis_server import RedisServer
+from testkit.redis_server import RedisServer
 
 
 class Workspace(NamedTuple):

@@ -3,10 +3,10 @@
 import pytest
 
 from metrics.active_users import RECORDER
-from tests.e2e.stack import Stack
-from tests.e2e.traffic import Traffic
+from testkit.slack import FakeSlack
+from testkit.stack import Stack
+from testkit.traffic import Traffic
 from tests.fakes.fixtures import fake_slack  # noqa: F401 - a fixture for the whole suite
-from tests.fakes.slack import FakeSlack
 from tests.support.redis_plugin import session_redis
 
 

@@ -21,9 +21,10 @@ import requests
 
 from stack import binaries
 from stack.render import render
+from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.alertmanager.conftest import BRIDGE_TOKEN, stack_settings
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -103,23 +104,13 @@ def post_alert(
     requests.post(f"{url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
 
 
-def wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def deliveries(recorder, status: str) -> list:
     return [entry for entry in recorder.received if entry[2]["status"] == status]
 
 
 def test_firing_and_resolved_notices_reach_the_bridge_with_the_token(alertmanager, recorder):
     post_alert(alertmanager, "HighErrorRate", "error")
-    [(path, authorization, payload)] = wait_for(
+    [(path, authorization, payload)] = wait_until(
         lambda: deliveries(recorder, "firing"), "firing notice"
     )
     assert path == "/webhook"
@@ -128,7 +119,7 @@ def test_firing_and_resolved_notices_reach_the_bridge_with_the_token(alertmanage
     assert payload["groupLabels"] == {"alertname": "HighErrorRate", "alert_type": "higherrorrate"}
 
     post_alert(alertmanager, "HighErrorRate", "error", resolved=True)
-    resolved = wait_for(lambda: deliveries(recorder, "resolved"), "resolved notice")
+    resolved = wait_until(lambda: deliveries(recorder, "resolved"), "resolved notice")
     assert resolved[0][2]["alerts"][0]["status"] == "resolved"
 
 
@@ -148,18 +139,18 @@ def test_api_down_inhibits_the_symptoms_and_the_dead_instances(alertmanager, rec
     post_alert(alertmanager, "ApiInstanceDown", "error", instance="api-1:8000")
     post_alert(alertmanager, "HighLatency", "warning")
 
-    wait_for(
+    wait_until(
         lambda: inhibited(alertmanager) == {"ApiInstanceDown", "HighLatency"},
         "ApiInstanceDown and HighLatency to be inhibited",
     )
-    wait_for(lambda: deliveries(recorder, "firing"), "the ApiDown notice")
+    wait_until(lambda: deliveries(recorder, "firing"), "the ApiDown notice")
     assert notified(recorder) == {"ApiDown"}
 
 
 def test_one_dead_instance_silences_nothing(alertmanager, recorder):
     post_alert(alertmanager, "ApiInstanceDown", "error", instance="api-2:8000")
     post_alert(alertmanager, "HighErrorRate", "error")
-    wait_for(
+    wait_until(
         lambda: notified(recorder) == {"ApiInstanceDown", "HighErrorRate"},
         "both the dead instance and the live one's error rate to be notified",
     )
@@ -180,7 +171,7 @@ def arrival_intervals(recorder, path: str, alertname: str, count: int, keep_firi
             and body["alerts"][0]["labels"]["alertname"] == alertname
         ]
 
-    times = wait_for(lambda: len(found := arrivals()) >= count and found, f"{count} notices")
+    times = wait_until(lambda: len(found := arrivals()) >= count and found, f"{count} notices")
     return [later - earlier for earlier, later in itertools.pairwise(times[:count])]
 
 

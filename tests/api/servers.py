@@ -11,8 +11,8 @@ from pathlib import Path
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 
 API_DIR = Path(__file__).resolve().parents[2] / "api"
 
@@ -85,5 +85,4 @@ class ApiServer:
 
     def worker_pids(self) -> set[int]:
         """Live gunicorn workers: children of the master."""
-        children = Path(f"/proc/{self.process.proc.pid}/task/{self.process.proc.pid}/children")
-        return {int(pid) for pid in children.read_text().split()}
+        return self.process.children()

@@ -8,9 +8,9 @@ import time
 import pytest
 import requests
 
+from testkit.ports import free_port
+from testkit.processes import ServerError, ServerProcess
 from tests.api.servers import API_DIR, api_env
-from tests.support.ports import free_port
-from tests.support.processes import ServerError, ServerProcess
 
 
 def test_refuses_a_multiproc_path_that_is_not_a_directory(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from taskmgr.throttling import LIMITER_UNAVAILABLE
-from tests.support.ports import free_port
+from testkit.ports import free_port
 
 TOKEN = "/api/v1/auth/token/"
 BAD_LOGIN = {"username": "nobody", "password": "wrong-password"}

@@ -13,7 +13,7 @@ import sys
 
 from bench import REPO
 from bench.report import read_table
-from tests.e2e.stack import LEAKY
+from testkit.stack import LEAKY
 
 SMOKE = ("task_list", "instrumentation_cost", "history", "ingest")
 NUMBER = re.compile(r"\d+(\.\d+)?")

@@ -13,8 +13,8 @@ from bridge import create_app
 from bridge.config import BridgeConfig
 from stack.envfiles import shared_env
 from stack.settings import load
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 
 TOKEN = "test-token-0123456789abcdef"
 REPO = Path(__file__).resolve().parents[2]

@@ -2,7 +2,6 @@
 against the Slack stand-in, fed through the real webhook over a shared Redis."""
 
 import signal
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import layout, outbox, reader
 from bridge.delivery import backoff, retry_after
+from testkit.polling import wait_until
 from tests.bridge.conftest import auth
 from tests.bridge.payloads import alert, resolved, webhook
 
@@ -74,15 +74,6 @@ def fire(client, *alerts):
     return [a["id"] for a in response.get_json()["alerts"]]
 
 
-def poll(predicate, what, timeout=DEADLINE):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
 def outbox_empty(store):
     return store.llen(layout.OUTBOX_PENDING_KEY) + store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
 
@@ -99,7 +90,7 @@ def test_delivers_in_order_and_marks_sent(client, store, fake_slack, start_worke
     messages = fake_slack.wait_for(2, timeout=DEADLINE)
 
     assert titles(messages) == ["[FIRING] HighErrorRate", "[RESOLVED] HighErrorRate"]
-    poll(lambda: outbox_empty(store), "outbox drained")
+    wait_until(lambda: outbox_empty(store), "outbox drained")
     record = reader.get_alert(store, aid)
     assert record["sent_to_slack"] is True
     assert [
@@ -118,7 +109,7 @@ def test_server_errors_and_timeouts_are_retried_until_delivered_once(
     start_worker(fake_slack.url)
 
     fake_slack.wait_for(1, timeout=DEADLINE)
-    poll(lambda: outbox_empty(store), "outbox drained")
+    wait_until(lambda: outbox_empty(store), "outbox drained")
 
     assert len(fake_slack.received) == 1
     notification = reader.get_alert(store, aid)["notifications"][0]
@@ -161,7 +152,7 @@ def test_slack_refusing_the_webhook_is_recorded_logged_and_cleared_by_a_2xx(
     fake_slack.script([(403, "invalid_token")])
     (refused,) = fire(client, alert())
     worker = start_worker(fake_slack.url)
-    poll(lambda: outbox_empty(store), "the refused message is final")
+    wait_until(lambda: outbox_empty(store), "the refused message is final")
 
     health = store.hgetall(layout.SLACK_HEALTH_KEY)
     assert (health[b"status"], health[b"http_status"]) == (b"refused", b"403")
@@ -173,7 +164,7 @@ def test_slack_refusing_the_webhook_is_recorded_logged_and_cleared_by_a_2xx(
 
     fire(client, alert(fingerprint="later"))
     fake_slack.wait_for(1, timeout=DEADLINE)
-    poll(lambda: store.hget(layout.SLACK_HEALTH_KEY, "status") == b"ok", "a 2xx clears it")
+    wait_until(lambda: store.hget(layout.SLACK_HEALTH_KEY, "status") == b"ok", "a 2xx clears it")
     assert client.get("/ready").get_json()["pipeline_checks"]["slack"] == {"status": "ok"}
 
 
@@ -185,7 +176,7 @@ def test_a_refused_message_is_marked_failed_and_the_next_goes_out(
     start_worker(fake_slack.url)
 
     fake_slack.wait_for(1, timeout=DEADLINE)
-    poll(lambda: outbox_empty(store), "outbox drained")
+    wait_until(lambda: outbox_empty(store), "outbox drained")
 
     failed = reader.get_alert(store, first)["notifications"][0]
     assert (failed["state"], failed["last_http_status"]) == ("failed", 400)
@@ -197,8 +188,8 @@ def test_without_a_slack_url_notifications_are_skipped(client, store, start_work
     (aid,) = fire(client, alert())
     start_worker("")
 
-    poll(lambda: outbox_empty(store), "outbox drained")
-    poll(
+    wait_until(lambda: outbox_empty(store), "outbox drained")
+    wait_until(
         lambda: reader.get_alert(store, aid)["notifications"][0]["state"] == "skipped",
         "notification skipped",
     )
@@ -211,14 +202,14 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
     fake_slack.script([(200,), (200,), (500,), (500,), (500,)])
     ids = fire(client, *(alert(fingerprint=f"fp{i}", alertname=f"Alert{i}") for i in range(5)))
     worker = start_worker(fake_slack.url)
-    poll(lambda: len(fake_slack.attempts) >= 3, "third attempt failed")
+    wait_until(lambda: len(fake_slack.attempts) >= 3, "third attempt failed")
     worker.signal(signal.SIGKILL)
     worker.proc.wait(10)
     assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 1  # the killed worker's entry
 
     start_worker(fake_slack.url, name="restarted")
     messages = fake_slack.wait_for(5, timeout=DEADLINE)
-    poll(lambda: outbox_empty(store), "outbox drained")
+    wait_until(lambda: outbox_empty(store), "outbox drained")
 
     assert titles(messages) == [f"[FIRING] Alert{i}" for i in range(5)]
     assert len(fake_slack.received) == 5
@@ -235,7 +226,7 @@ def test_two_workers_deliver_each_message_once(client, store, fake_slack, start_
         fire(client, resolved(item))
 
     fake_slack.wait_for(15, timeout=DEADLINE)
-    poll(lambda: outbox_empty(store), "outbox drained")
+    wait_until(lambda: outbox_empty(store), "outbox drained")
 
     assert sorted(titles(fake_slack.received)) == sorted(
         [f"[FIRING] Alert{i}" for i in range(10)] + [f"[RESOLVED] Alert{i}" for i in range(5)]
@@ -274,14 +265,14 @@ def test_worker_metrics_count_deliveries(client, fake_slack, start_worker):
         }
 
     expected = {"ok": 2.0, "failed": 1.0, "retried": 1.0}
-    poll(lambda: counts() == expected, f"deliveries counted as {expected}")
+    wait_until(lambda: counts() == expected, f"deliveries counted as {expected}")
 
 
 def test_sigterm_stops_cleanly_and_hands_the_entry_back(client, store, fake_slack, start_worker):
     fake_slack.script([(500,)] * 50)
     fire(client, alert())
     worker = start_worker(fake_slack.url, DELIVERY_MAX_BACKOFF_SECONDS="30")
-    poll(lambda: len(fake_slack.attempts) >= 1, "first attempt")
+    wait_until(lambda: len(fake_slack.attempts) >= 1, "first attempt")
 
     worker.signal(signal.SIGTERM)
 
@@ -327,16 +318,18 @@ def test_a_worker_paused_past_its_lease_leaves_nothing_stuck(
     goes into processing as that late claim would put it. Before the fix it stayed there
     for good (re-queued only when the lease changed hands)."""
     first = start_worker(fake_slack.url, name="first")
-    poll(lambda: store.get(layout.OUTBOX_LEASE_KEY) is not None, "first holds the lease")
+    wait_until(lambda: store.get(layout.OUTBOX_LEASE_KEY) is not None, "first holds the lease")
     token = store.get(layout.OUTBOX_LEASE_KEY)
     start_worker(fake_slack.url, name="second")
 
     first.signal(signal.SIGSTOP)
     try:
-        poll(lambda: store.get(layout.OUTBOX_LEASE_KEY) not in (None, token), "second took over")
+        wait_until(
+            lambda: store.get(layout.OUTBOX_LEASE_KEY) not in (None, token), "second took over"
+        )
         fake_slack.script([("slow", 0.8)])
         fire(client, alert(fingerprint="fp0", alertname="Alert0"))
-        poll(
+        wait_until(
             lambda: store.llen(layout.OUTBOX_PROCESSING_KEY) == 1,
             "second claimed Alert0 and waits for Slack's slow answer",
         )
@@ -349,6 +342,6 @@ def test_a_worker_paused_past_its_lease_leaves_nothing_stuck(
         fire(client, alert(fingerprint=f"fp{i}", alertname=f"Alert{i}"))
 
     fake_slack.wait_for(6, timeout=DEADLINE)
-    poll(lambda: outbox_empty(store), "nothing left in pending or processing")
+    wait_until(lambda: outbox_empty(store), "nothing left in pending or processing")
 
     assert sorted(titles(fake_slack.received)) == [f"[FIRING] Alert{i}" for i in range(6)]

@@ -8,10 +8,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import reader
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.bridge.conftest import BRIDGE_DIR, auth, bridge_env
 from tests.bridge.payloads import alert, webhook
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bridge:create_app()"]
 

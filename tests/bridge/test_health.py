@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from alertstore import layout, pipeline
 from bridge import create_app
-from tests.support.ports import free_port
+from testkit.ports import free_port
 
 
 def test_health_touches_nothing(config):

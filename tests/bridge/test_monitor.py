@@ -6,9 +6,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from alertstore import layout, pipeline
+from testkit.ports import free_port
 from tests.bridge.conftest import auth
 from tests.bridge.payloads import alert, webhook
-from tests.support.ports import free_port
 
 DEADLINE = 60
 HEARTBEAT = webhook(

@@ -4,7 +4,6 @@ a record stays firing exactly as long as an Alertmanager that answers still has 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,8 +14,9 @@ from alertstore import layout, reader, records, writer
 from bridge import reconcile
 from bridge.payload import parse_time
 from stack import binaries
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 
 # One receiver that goes nowhere (the bridge is not under test here), and an inhibition.
 CONFIG = """
@@ -61,7 +61,7 @@ class Alertmanager:
             "endsAt": (NOW + timedelta(hours=1)).isoformat(),
         }
         requests.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
-        return wait_for(lambda: self.listed(alertname), f"{alertname} listed")
+        return wait_until(lambda: self.listed(alertname), f"{alertname} listed")
 
     def listed(self, alertname: str, key: str | None = None) -> dict | None:
         alerts = requests.get(f"{self.url}/api/v2/alerts", timeout=5).json()
@@ -84,16 +84,6 @@ class Alertmanager:
 
     def expire(self, silence_id: str) -> None:
         requests.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=5).raise_for_status()
-
-
-def wait_for(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture
@@ -179,13 +169,13 @@ def test_a_silenced_alert_is_marked_and_unmarked_when_the_silence_expires(store,
     running, stopped = alertmanagers
     alert_id = store_from(store, running.post("Noisy"))
     silence = running.silence("Noisy")
-    wait_for(lambda: running.listed("Noisy", "silencedBy"), "the silence to apply")
+    wait_until(lambda: running.listed("Noisy", "silencedBy"), "the silence to apply")
 
     reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
     assert reader.get_alert(store, alert_id)["suppressed_by"] == "silenced"
 
     running.expire(silence)
-    wait_for(lambda: not running.listed("Noisy", "silencedBy"), "the silence to lift")
+    wait_until(lambda: not running.listed("Noisy", "silencedBy"), "the silence to lift")
     reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
     record = reader.get_alert(store, alert_id)
     assert (record["status"], record["suppressed_by"]) == ("firing", None)
@@ -196,7 +186,7 @@ def test_an_inhibited_alert_is_marked_inhibited(store, alertmanagers):
     running, stopped = alertmanagers
     running.post("Source")
     target = store_from(store, running.post("Target"))
-    wait_for(lambda: running.listed("Target", "inhibitedBy"), "the inhibition")
+    wait_until(lambda: running.listed("Target", "inhibitedBy"), "the inhibition")
 
     result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
 
@@ -243,9 +233,9 @@ def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, confi
     thread = threading.Thread(target=reconcile.run, args=(config, store, stop))
     thread.start()
     try:
-        wait_for(lambda: reader.get_alert(store, gone)["status"] == "resolved", "a round")
+        wait_until(lambda: reader.get_alert(store, gone)["status"] == "resolved", "a round")
         later = lone_record(store, "appears-later")
-        wait_for(lambda: reader.get_alert(store, later)["status"] == "resolved", "another")
+        wait_until(lambda: reader.get_alert(store, later)["status"] == "resolved", "another")
     finally:
         stop.set()
         thread.join(10)

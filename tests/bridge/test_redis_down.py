@@ -4,9 +4,9 @@ import pytest
 
 from alertstore import reader
 from bridge import create_app
+from testkit.redis_server import RedisServer
 from tests.bridge.conftest import auth, bridge_config
 from tests.bridge.payloads import alert, webhook
-from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture

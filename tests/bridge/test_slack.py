@@ -10,7 +10,7 @@ import requests
 
 from alertstore.records import AlertEvent, new_record
 from bridge.slack import BLUE, GREEN, ORANGE, RED, Links, build_message
-from tests.fakes.slack import FakeSlack, validate
+from testkit.slack import FakeSlack, validate
 
 LINKS = Links(
     prometheus_url="http://prometheus.test:9090",

@@ -3,7 +3,7 @@ sends it (file `metrics_token` beside prometheus.yml), so the API job stays up."
 
 import requests
 
-from tests.e2e.stack import wait_until
+from testkit.polling import wait_until
 
 METRICS_TOKEN = "scrape-token-0123456789abcdef"
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.e2e.stack import wait_until
-from tests.e2e.traffic import Traffic
+from testkit.polling import wait_until
+from testkit.traffic import Traffic
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.fakes.slack import FakeSlack
+from testkit.slack import FakeSlack
 
 
 @pytest.fixture

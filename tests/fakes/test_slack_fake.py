@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from tests.fakes.slack import FakeSlack, validate
+from testkit.slack import FakeSlack, validate
 
 MESSAGE = {"text": "[FIRING] HighErrorRate"}
 

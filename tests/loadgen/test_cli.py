@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from testkit.ports import free_port
 from tests.api.servers import ApiServer
-from tests.support.ports import free_port
 
 
 def simulate(*args: str) -> subprocess.CompletedProcess:

@@ -13,11 +13,12 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.bridge.conftest import BRIDGE_DIR, auth, bridge_env
 from tests.bridge.payloads import alert, webhook
 from tests.procmetrics.conftest import pids_with_files
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bridge:create_app()"]
 ACCEPTED = ("taskmgr_bridge_webhooks_received_total", (("outcome", "accepted"),))
@@ -37,8 +38,7 @@ class Bridge:
         }
 
     def worker_pids(self) -> set[int]:
-        pid = self.process.proc.pid
-        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+        return self.process.children()
 
     def post(self, n: int) -> None:
         for i in range(n):
@@ -64,15 +64,6 @@ def bridge(redis_server, tmp_path):
         yield Bridge(process, url, folder)
 
 
-def wait_until(check, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def test_a_killed_bridge_worker_keeps_its_counts_and_leaves_no_files(bridge):
     before = bridge.metrics().get(ACCEPTED, 0)
     bridge.post(20)
@@ -81,7 +72,10 @@ def test_a_killed_bridge_worker_keeps_its_counts_and_leaves_no_files(bridge):
     victim = max(victims)
 
     os.kill(victim, signal.SIGKILL)
-    assert wait_until(lambda: victim not in bridge.worker_pids() and len(bridge.worker_pids()) == 2)
+    wait_until(
+        lambda: victim not in bridge.worker_pids() and len(bridge.worker_pids()) == 2,
+        "the killed worker replaced",
+    )
     bridge.post(10)
     scraped = bridge.metrics()
 

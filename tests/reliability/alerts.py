@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 import requests
 
 from alertstore import reader
-from tests.e2e.stack import Stack, wait_until
+from testkit.polling import wait_until
+from testkit.stack import Stack
 
 DEADLINE = 120  # seconds for any one step: generous, the machine is shared
 

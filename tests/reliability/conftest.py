@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 
 # Short delivery timings so "Slack down for minutes" fits in one test; a long cooldown so
 # no reminder (Alertmanager's repeat) is due while a test runs.

@@ -17,9 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from testkit.ports import free_port
 from tests.reliability.alerts import eventually
 from tests.reliability.topology import add_api
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

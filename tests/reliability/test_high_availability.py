@@ -10,6 +10,7 @@ are certain, not a matter of gossip timing.
 import pytest
 import requests
 
+from testkit.ports import free_port
 from tests.reliability.alerts import (
     alert,
     assert_all_sent,
@@ -22,7 +23,6 @@ from tests.reliability.alerts import (
     settle,
 )
 from tests.reliability.topology import add_alertmanager, add_bridge, add_worker, metric
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

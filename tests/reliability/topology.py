@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stack.procfile import read_procfile, with_env
 from stack.settings import REPO
-from tests.e2e.stack import Stack
-from tests.support.ports import free_port
+from testkit.ports import free_port
+from testkit.stack import Stack
 
 COMMANDS = read_procfile(REPO / "Procfile")
 

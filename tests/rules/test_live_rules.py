@@ -13,9 +13,10 @@ from stack import binaries
 from stack.durations import seconds
 from stack.profiles import PROFILES
 from stack.render import render
+from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.rules.conftest import stack_settings
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 
 
 class FailingApi(BaseHTTPRequestHandler):
@@ -64,16 +65,6 @@ def query(url: str, promql: str) -> list:
     return response.json()["data"]["result"]
 
 
-def wait_for(predicate, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def start_prometheus(tmp_path, api_port: int):
     """A running Prometheus (fast profile) scraping the API at `api_port`; its URL."""
     port = free_port()
@@ -101,7 +92,7 @@ def start_prometheus(tmp_path, api_port: int):
 def test_prometheus_evaluates_the_rules_and_fires_high_error_rate(tmp_path, failing_api):
     server, url = start_prometheus(tmp_path, failing_api)
     with server:
-        firing = wait_for(
+        firing = wait_until(
             lambda: query(url, 'ALERTS{alertname="HighErrorRate",alertstate="firing"}'),
             "HighErrorRate to fire",
         )
@@ -124,14 +115,14 @@ def test_an_api_that_never_comes_up_pages_only_after_the_start_up_grace(tmp_path
     server, url = start_prometheus(tmp_path, free_port())  # nothing ever listens there
     with server:
         # Prometheus' own scrape feeds the grace: the record exists soon after the start
-        wait_for(
+        wait_until(
             lambda: query(url, "taskmgr:prometheus_in_startup_grace:count"), "the grace record"
         )
 
         def firing_api_down():
             return query(url, 'ALERTS{alertname="ApiDown",alertstate="firing"}')
 
-        wait_for(firing_api_down, "ApiDown to fire", timeout=grace + 60)
+        wait_until(firing_api_down, "ApiDown to fire", timeout=grace + 60)
         # the uptime Prometheus itself measures when it first pages
         [uptime] = query(url, 'time() - process_start_time_seconds{job="prometheus"}')
         assert float(uptime["value"][1]) >= grace

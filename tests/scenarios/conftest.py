@@ -3,7 +3,7 @@ delivery timings, Slack = `fake_slack`) and client traffic stopped after each te
 
 import pytest
 
-from tests.e2e.traffic import Traffic
+from testkit.traffic import Traffic
 from tests.reliability.conftest import pipeline  # noqa: F401 - the same stacks, reused
 
 # A client route, not a probe: anonymous GETs are answered 401 (or the injected fault)

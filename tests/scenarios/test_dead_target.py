@@ -3,10 +3,10 @@ nothing the live one shows (issue 11, defect 2)."""
 
 import pytest
 
+from testkit.ports import free_port
 from tests.reliability.alerts import eventually, transitions
 from tests.scenarios.conftest import CLIENT_ROUTE, FAULT
 from tests.scenarios.truth import assert_pages_true, firing_in_prometheus
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

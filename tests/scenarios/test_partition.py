@@ -10,12 +10,12 @@ notifies that. The other keeps notifying firing: the history must reopen, not dr
 import pytest
 import requests
 
+from testkit.ports import free_port
+from testkit.tcp_proxy import TcpProxy
 from tests.reliability.alerts import eventually
 from tests.reliability.topology import add_alertmanager
 from tests.scenarios.conftest import CLIENT_ROUTE, FAULT
 from tests.scenarios.truth import assert_pages_true, firing_in_prometheus
-from tests.support.ports import free_port
-from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.e2e
 

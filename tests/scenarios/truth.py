@@ -16,7 +16,7 @@ from collections.abc import Callable
 import requests
 
 from alertstore import layout
-from tests.e2e.stack import Stack
+from testkit.stack import Stack
 from tests.reliability.alerts import eventually, history, transitions
 
 Key = tuple[str, str | None]

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.api.servers import ApiServer, manage
 from tests.bridge.conftest import BRIDGE_DIR, TOKEN, bridge_env
 from tests.bridge.conftest import start_worker as start_worker  # the fixture, shared
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 from tests.support.redis_plugin import session_redis
 
 USER_PASSWORD = "Sturdy-pass-42"

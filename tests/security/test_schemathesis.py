@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 
 from alertstore import writer
 from alertstore.records import AlertEvent
-from tests.e2e.stack import Stack
-from tests.fakes.slack import FakeSlack
+from testkit.slack import FakeSlack
+from testkit.stack import Stack
 
 CHECKS = [
     not_a_server_error,

@@ -8,10 +8,10 @@ import secrets
 
 import requests
 
+from testkit.polling import wait_until
+from testkit.ports import free_port
 from tests.bridge.payloads import alert, webhook
-from tests.e2e.stack import wait_until
 from tests.security.conftest import start_api, start_bridge
-from tests.support.ports import free_port
 
 
 def _exercise_api(api, password: str, metrics_token: str) -> str:

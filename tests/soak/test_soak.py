@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from soak.run import main
+from testkit.stack import Stack
 from tests.api.servers import api_env, manage
-from tests.e2e.stack import Stack
 
 
 def test_a_short_soak_with_recycling_workers_stays_within_bounds(tmp_path, fake_slack):

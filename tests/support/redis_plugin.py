@@ -11,7 +11,7 @@ import secrets
 
 import pytest
 
-from tests.support.redis_server import RedisServer
+from testkit.redis_server import RedisServer
 
 _server: RedisServer | None = None
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 from alerts.filters import SINCE_AFTER_UNTIL
 from alerts.selectors import AlertHistoryUnavailable
 from alertstore import layout
-from tests.support.ports import free_port
+from testkit.ports import free_port
 
 LIST = "/api/v1/alerts/"
 

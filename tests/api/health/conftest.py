@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from alertstore import pipeline
 from health.apis import SERVICE_NAME
 from health.probes import PROBES
-from tests.support.ports import free_port
+from testkit.ports import free_port
 
 
 @pytest.mark.parametrize("path", ["/health", "/health/"])

@@ -3,7 +3,6 @@ and that API scraped by a real Prometheus running the rendered fast-profile rule
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -14,9 +13,9 @@ from metrics.active_users import KEY, RECORDER
 from stack import binaries
 from stack.render import render
 from stack.settings import Settings, load
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from tests.api.servers import ApiServer
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
 
 
 def _samples() -> dict[tuple, float]:
@@ -59,16 +58,6 @@ def active_users(redis_server):
     client = redis_server.client()
     client.delete(KEY)
     return client
-
-
-def poll(check, timeout: float = 30.0):
-    """The first truthy check() within timeout; its last value otherwise (for the message)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 # --- the API under real gunicorn ------------------------------------------------------

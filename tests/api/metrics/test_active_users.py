@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from metrics.active_users import KEY, WINDOW_SECONDS, ActiveUsersRecorder, count_active_users
 from metrics.exposition import render_metrics
-from tests.support.ports import free_port
+from testkit.ports import free_port
 
 
 def test_count_drops_ids_older_than_the_window(active_users):

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from metrics.active_users import FLUSH_SECONDS
-from tests.api.metrics.conftest import poll
+from testkit.polling import wait_until
 from tests.procmetrics.conftest import pids_with_files
 
 # Counted requests go to a route the readiness check never polls: under load a poll that
@@ -74,7 +74,10 @@ def test_a_killed_worker_keeps_its_counts_and_leaves_no_files(api_server):
     victim = max(pids_with_files(api.multiproc_dir) & api.worker_pids())
 
     os.kill(victim, signal.SIGKILL)
-    poll(lambda: victim not in api.worker_pids() and len(api.worker_pids()) == 2)
+    wait_until(
+        lambda: victim not in api.worker_pids() and len(api.worker_pids()) == 2,
+        "the killed worker replaced",
+    )
     hit(f"{api.url}{COUNTED}", 40)
     scraped = api.metrics()
 
@@ -117,4 +120,4 @@ def test_a_user_seen_by_every_worker_counts_once(api_server):
         return api.metrics().get(key("taskmgr_active_users"))
 
     # The workers flush every FLUSH_SECONDS; give them several rounds.
-    assert poll(lambda: active_users() == 2, timeout=FLUSH_SECONDS * 10) is True, active_users()
+    wait_until(lambda: active_users() == 2, "two active users", timeout=FLUSH_SECONDS * 10)

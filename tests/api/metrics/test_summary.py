@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from metrics import summary
-from tests.api.metrics.conftest import poll
-from tests.support.ports import free_port
-from tests.support.redis_server import RedisServer
+from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.redis_server import RedisServer
 
 SUMMARY = "/api/v1/metrics/summary/"
 
@@ -117,7 +117,7 @@ def test_the_summary_from_a_real_prometheus(observed_api):
     # Prometheus scrape it before the traffic the assertions count.
     send([None, "503", "404"])
     route = 'taskmgr_http_requests_total{route="api/v1/docs/"}'
-    assert poll(lambda: len(observed.query(route)) == 3), "never scraped"
+    wait_until(lambda: len(observed.query(route)) == 3, "the three routes scraped")
     send([None] * 30 + ["503"] * 10 + ["404"] * 5)
 
     deadline = time.monotonic() + 60
@@ -157,7 +157,7 @@ CACHE_DOWN = "metrics summary: cache unavailable"
 def test_with_redis_down_the_summary_still_answers_from_prometheus(observed_api, stopped_redis):
     observed = observed_api(api_env={"REDIS_URL": stopped_redis.url})
     api = observed.api
-    assert poll(lambda: observed.value('up{job="taskmgr-api"}') == 1), "never scraped"
+    wait_until(lambda: observed.value('up{job="taskmgr-api"}') == 1, "a whole window scraped")
 
     answers = [requests.get(f"{api.url}{SUMMARY}", timeout=10) for _ in range(4)]
 

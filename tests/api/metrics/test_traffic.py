@@ -12,7 +12,7 @@ import requests
 
 from metrics.summary import ERROR_RATIO, ERRORS
 from stack.durations import seconds
-from tests.api.metrics.conftest import poll
+from testkit.polling import wait_until
 
 SUMMARY = "/api/v1/metrics/summary/"
 CLIENT_ROUTE = "/api/v1/docs/"
@@ -47,7 +47,7 @@ def scraped_a_whole_window(observed) -> bool:
 
 
 def test_with_only_probes_and_scrapes_the_summary_counts_no_requests(probed):
-    assert poll(lambda: scraped_a_whole_window(probed), timeout=60), "never scraped"
+    wait_until(lambda: scraped_a_whole_window(probed), "a whole window scraped", timeout=60)
 
     response = requests.get(f"{probed.api.url}{SUMMARY}", timeout=10)
 
@@ -60,15 +60,15 @@ def test_one_failure_among_three_client_requests_pages_nobody(observed_api):
     # Prometheus' own 1 s scrape used to be 1 req/s of "traffic": the fast profile's guard.
     probed = observed_api()
     timing = probed.stack.timing
-    assert poll(lambda: scraped_a_whole_window(probed), timeout=60), "never scraped"
+    wait_until(lambda: scraped_a_whole_window(probed), "a whole window scraped", timeout=60)
 
     for fault in (None, None, "503"):
         headers = {"X-Fault-Status": fault} if fault else {}
         requests.get(f"{probed.api.url}{CLIENT_ROUTE}", headers=headers, timeout=10)
-    assert poll(lambda: (probed.value(ERRORS) or 0) >= 0.9, timeout=60), "5xx never seen"
+    wait_until(lambda: (probed.value(ERRORS) or 0) >= 0.9, "the 5xx in the window", timeout=60)
     # ...and evaluated the rules all the while it stayed in the window (an alert whose
     # condition held even once would have left a pending sample in ALERTS).
-    assert poll(lambda: probed.value(ERRORS) == 0, timeout=120), "5xx never left the window"
+    wait_until(lambda: probed.value(ERRORS) == 0, "the 5xx to leave the window", timeout=120)
     lookback = f"{round(seconds(timing.rule_window) * 4)}s"
 
     paged = probed.query(f'max_over_time(ALERTS{{alertname="HighErrorRate"}}[{lookback}])')

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import redis
 
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 
 
 class RedisServer:

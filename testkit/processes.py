@@ -46,6 +46,11 @@ class ServerProcess:
         self.log_path = Path(log_dir) / f"{name}.log"
         self.proc: subprocess.Popen | None = None
 
+    def children(self) -> set[int]:
+        """pids of the process' live children (gunicorn's workers, for a master)."""
+        pid = self.proc.pid
+        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
     def start(self) -> ServerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._log = log

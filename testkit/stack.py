@@ -3,7 +3,7 @@
 The processes are the Procfile's own lines run through bash with CONFIG_DIR pointing at what
 `stack.prepare.prepare()` rendered (each line sources its own `<process>.env` from there) —
 the same two steps `make run` takes — so a test that passes here exercises what users run.
-Only Slack is a stand-in (tests/fakes/slack.py).
+Only Slack is a stand-in (testkit/slack.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import redis
@@ -22,9 +21,9 @@ from stack.envfiles import env_file, read_env
 from stack.prepare import prepare
 from stack.procfile import read_procfile
 from stack.settings import PROCESSES, REPO
-from tests.fakes.slack import FakeSlack
-from tests.support.ports import free_port
-from tests.support.processes import ServerProcess
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
+from testkit.slack import FakeSlack
 
 PORT_NAMES = (
     "API_PORT",
@@ -179,15 +178,3 @@ class Stack:
         )
         resp.raise_for_status()
         return resp.json()["data"]["result"]
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.5, what: str = "condition"):
-    """Poll `predicate` until it returns something truthy; fail with `what` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
