@@ -35,6 +35,7 @@ class BridgeConfig:
     delivery_lease_seconds: float
     flap_window_seconds: int  # a re-fire this soon after a resolve counts as a flap
     reconcile_interval_seconds: float
+    alertmanager_warmup_seconds: float  # an Alertmanager younger than this decides no resolve
     heartbeat_timeout_seconds: float
     host: str  # the web app (gunicorn) and the worker's /metrics listen here
     port: int
@@ -74,6 +75,7 @@ class BridgeConfig:
             ("DELIVERY_MAX_BACKOFF_SECONDS", self.delivery_max_backoff_seconds),
             ("DELIVERY_MAX_RETRY_AFTER_SECONDS", self.delivery_max_retry_after_seconds),
             ("RECONCILE_INTERVAL_SECONDS", self.reconcile_interval_seconds),
+            ("ALERTMANAGER_WARMUP_SECONDS", self.alertmanager_warmup_seconds),
             ("HEARTBEAT_TIMEOUT_SECONDS", self.heartbeat_timeout_seconds),
         ):
             if value <= 0:
@@ -146,6 +148,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("DELIVERY_LEASE_SECONDS", "delivery_lease_seconds", _number(float)),
     ("FLAP_WINDOW_SECONDS", "flap_window_seconds", _number(int)),
     ("RECONCILE_INTERVAL_SECONDS", "reconcile_interval_seconds", _number(float)),
+    ("ALERTMANAGER_WARMUP_SECONDS", "alertmanager_warmup_seconds", _number(float)),
     ("HEARTBEAT_TIMEOUT_SECONDS", "heartbeat_timeout_seconds", _number(float)),
     ("BRIDGE_HOST", "host", _text),
     ("BRIDGE_PORT", "port", _number(int)),

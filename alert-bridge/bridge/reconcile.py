@@ -17,7 +17,11 @@ and unprocessed; resolved ones are not listed), and for each firing record:
   inhibited; one that has it unmuted → no longer suppressed (`writer.mark_suppressed`).
 
 An Alertmanager that cannot be reached, or answers nonsense, decides nothing; when none
-answers, nothing changes. Records are read *before* asking: a record stored after the
+answers, nothing changes. Nor does one that started less than `alertmanager_warmup_seconds`
+ago (its `/api/v2/status` uptime): Alertmanager keeps no alerts across a restart, and
+until Prometheus has re-sent them (each resend delay) its empty list would resolve every
+record falsely, while its kept notification log would hold back the FIRING that should
+follow. Records are read *before* asking: a record stored after the
 question could be missing from the answers only because it is newer. Heartbeat alerts are
 not incidents and are ignored. What each outcome does to a record is alertstore.lifecycle's.
 """
@@ -124,6 +128,19 @@ def _successor(views: list[View], record: dict) -> records.AlertEvent | None:
     return max(newer, key=lambda event: event.starts_at, default=None)
 
 
+def _warming_up(http_get: HttpGet, url: str, now: datetime, warmup_seconds: float) -> bool:
+    """Alertmanager started less than `warmup_seconds` ago (0: no warm-up); ValueError
+    for a bad answer."""
+    if warmup_seconds <= 0:
+        return False
+    status = http_get(f"{url}/api/v2/status")
+    try:
+        started = parse_time(status["uptime"], "uptime")
+    except (KeyError, TypeError, PayloadError) as exc:
+        raise ValueError(f"no uptime in its status: {exc}") from exc
+    return started is None or (now - started).total_seconds() < warmup_seconds
+
+
 def reconcile_once(
     redis: redis_lib.Redis,
     alertmanager_urls: Iterable[str],
@@ -132,15 +149,18 @@ def reconcile_once(
     *,
     cooldown_seconds: int,
     flap_window_seconds: int,
+    warmup_seconds: float,
 ) -> Result:
     firing = reader.firing_records(redis)  # before asking: see the module docstring
     views = []
-    for url in alertmanager_urls:
-        endpoint = f"{url.rstrip('/')}/api/v2/alerts"
+    for url in (url.rstrip("/") for url in alertmanager_urls):
         try:
-            views.append(_instances(http_get(endpoint)))
+            if _warming_up(http_get, url, now, warmup_seconds):
+                log.info("reconcile: %s started less than %gs ago", url, warmup_seconds)
+                continue
+            views.append(_instances(http_get(f"{url}/api/v2/alerts")))
         except (requests.RequestException, ValueError) as exc:
-            log.warning("reconcile: %s decides nothing this round: %s", endpoint, exc)
+            log.warning("reconcile: %s decides nothing this round: %s", url, exc)
     result = Result(answered=len(views))
     if not views:
         return result
@@ -183,6 +203,7 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
                 datetime.now(UTC),
                 cooldown_seconds=config.cooldown_seconds,
                 flap_window_seconds=config.flap_window_seconds,
+                warmup_seconds=config.alertmanager_warmup_seconds,
             )
         except (redis_lib.RedisError, layout.SchemaMismatch) as exc:
             log.warning("reconcile: round skipped: %s", exc)

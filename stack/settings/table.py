@@ -73,6 +73,14 @@ def _seconds_from_profile(field: str) -> Callable[[dict[str, Any]], str | None]:
     return _derive("TIMING_PROFILE", build=lambda t: f"{durations.seconds(getattr(t, field)):g}")
 
 
+def _alertmanager_warmup(timing) -> str:
+    """Two of Prometheus' resend delays and an evaluation: every firing alert re-sent."""
+    resend, evaluation = (
+        durations.seconds(v) for v in (timing.alert_resend_delay, timing.evaluation_interval)
+    )
+    return f"{2 * resend + evaluation:g}"
+
+
 def _target(host_name: str, port_name: str) -> Callable[[dict[str, Any]], str | None]:
     return _derive(host_name, port_name, build=lambda host, port: f"{host}:{port}")
 
@@ -157,6 +165,16 @@ VARIABLES: tuple[Variable, ...] = (
         _seconds_from_profile("heartbeat_timeout"),
         p.positive_number,
         to=(API, *BRIDGE_SIDE),
+    ),
+    V(
+        # An Alertmanager that started this recently may not hold every firing alert yet
+        # (Prometheus re-sends them each resend delay): reconciliation asks it nothing
+        # about resolves until then, or a restart would page false RESOLVED notices.
+        "ALERTMANAGER_WARMUP_SECONDS",
+        _derive("TIMING_PROFILE", build=_alertmanager_warmup),
+        p.positive_number,
+        to=BRIDGE_SIDE,
+        derived=True,
     ),
     V(
         "RECONCILE_INTERVAL_SECONDS",

@@ -29,8 +29,9 @@ inhibit_rules:
     target_matchers: ['alertname="Target"']
 """
 NOW = datetime.now(UTC)
-# the lifecycle settings a webhook would use (the stack's defaults)
-LIFECYCLE = {"cooldown_seconds": 300, "flap_window_seconds": 3600}
+# the lifecycle settings a webhook would use (the stack's defaults); these Alertmanagers
+# hold what the tests post to them, so no warm-up (tested on its own below)
+LIFECYCLE = {"cooldown_seconds": 300, "flap_window_seconds": 3600, "warmup_seconds": 0}
 
 
 class Alertmanager:
@@ -165,6 +166,23 @@ def test_when_no_alertmanager_answers_nothing_changes(store, alertmanagers):
     assert reader.get_alert(store, gone)["status"] == "firing"
 
 
+def test_a_freshly_restarted_alertmanager_decides_no_resolve_until_it_warmed_up(
+    store, alertmanagers
+):
+    """Alertmanager keeps no alerts across a restart: until Prometheus re-sent them, its
+    empty list must not resolve records (a false RESOLVED, with no FIRING to follow)."""
+    running, stopped = alertmanagers
+    gone = lone_record(store)
+    warmup = {**LIFECYCLE, "warmup_seconds": 3600}  # it started seconds ago
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **warmup)
+
+    assert result.answered == 0
+    assert reader.get_alert(store, gone)["status"] == "firing"
+    later = NOW + timedelta(hours=2)  # the same Alertmanager, warmed up
+    assert reconcile.reconcile_once(store, urls(running), later, **warmup).resolved == [gone]
+
+
 def test_a_silenced_alert_is_marked_and_unmarked_when_the_silence_expires(store, alertmanagers):
     running, stopped = alertmanagers
     alert_id = store_from(store, running.post("Noisy"))
@@ -228,7 +246,8 @@ def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, confi
     running, stopped = alertmanagers
     gone = lone_record(store)
     config = replace(config, alertmanager_urls=tuple(urls(running, stopped)))
-    config = replace(config, reconcile_interval_seconds=0.2)
+    # rounds every 0.2 s; the Alertmanagers were started a moment ago: a short warm-up
+    config = replace(config, reconcile_interval_seconds=0.2, alertmanager_warmup_seconds=0.5)
     stop = threading.Event()
     thread = threading.Thread(target=reconcile.run, args=(config, store, stop))
     thread.start()
