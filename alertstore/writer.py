@@ -17,8 +17,6 @@ import redis as redis_lib
 
 from alertstore import layout, lifecycle, records
 
-DEFAULT_FLAP_WINDOW_SECONDS = 3600  # FLAP_WINDOW_SECONDS' default, for callers without one
-
 # One call applies a batch of events: all of them or (Redis away, schema refused) none.
 # KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state, and
 #       the record's index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
@@ -283,7 +281,7 @@ def record_transitions(
     *,
     now: datetime,
     cooldown_seconds: int,
-    flap_window_seconds: int = DEFAULT_FLAP_WINDOW_SECONDS,
+    flap_window_seconds: int,
 ) -> list[Outcome]:
     """Store every webhook event with one script call: one round trip, all of them or none.
     Applied oldest instance first (a group can carry an instance's resolve and its
@@ -324,7 +322,7 @@ def record_transition(
     *,
     now: datetime,
     cooldown_seconds: int,
-    flap_window_seconds: int = DEFAULT_FLAP_WINDOW_SECONDS,
+    flap_window_seconds: int,
 ) -> Outcome:
     """Store one event: create or update its record, indexes and outbox entry, atomically."""
     return record_transitions(

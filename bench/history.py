@@ -79,7 +79,9 @@ def fill(redis, count: int) -> None:
     now = datetime.now(UTC)
     for first in range(0, count, BATCH):
         events = [event(i) for i in range(first, min(first + BATCH, count))]
-        writer.record_transitions(redis, events, now=now, cooldown_seconds=300)
+        writer.record_transitions(
+            redis, events, now=now, cooldown_seconds=300, flap_window_seconds=3600
+        )
     redis.delete(layout.OUTBOX_PENDING_KEY)
     stored = redis.zcard(layout.INDEX_KEY)
     if stored != count:

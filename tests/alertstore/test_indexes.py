@@ -19,7 +19,11 @@ BATCH = 50
 def store_all(store, events):
     for start in range(0, len(events), BATCH):
         writer.record_transitions(
-            store, events[start : start + BATCH], now=T0 + timedelta(days=1), cooldown_seconds=300
+            store,
+            events[start : start + BATCH],
+            now=T0 + timedelta(days=1),
+            cooldown_seconds=300,
+            flap_window_seconds=3600,
         )
 
 

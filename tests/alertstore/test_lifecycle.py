@@ -224,6 +224,7 @@ def test_a_batch_with_both_instances_stores_both_in_order(store):
         [event(), event(starts_at=T0 + minutes(1))],
         now=T0 + minutes(1),
         cooldown_seconds=COOLDOWN,
+        flap_window_seconds=WINDOW,
     )
 
     assert [(o.transition, o.enqueued, o.superseded) for o in outcomes] == [
@@ -266,6 +267,7 @@ def test_a_group_with_the_older_resolve_after_the_newer_firing_keeps_alertmanage
         [event(starts_at=T0 + minutes(3)), resolved_older],
         now=T0 + minutes(3),
         cooldown_seconds=COOLDOWN,
+        flap_window_seconds=WINDOW,
     )
 
     assert (older.alert_id, older.enqueued) == (A, "resolved")

@@ -67,7 +67,9 @@ def test_schema_1_is_refused_with_the_command_that_upgrades_it(store, history):
     with pytest.raises(layout.SchemaMismatch, match=hint):
         reader.check_schema(store)
     with pytest.raises(layout.SchemaMismatch, match=hint):
-        writer.record_transition(store, event(), now=T0, cooldown_seconds=300)
+        writer.record_transition(
+            store, event(), now=T0, cooldown_seconds=300, flap_window_seconds=3600
+        )
     assert snapshot(store) == before
 
 
@@ -103,6 +105,7 @@ def test_a_migrated_store_takes_new_writes(store, history):
         [event(fingerprint="new", starts_at=later), event_resolved(ev)],
         now=later,
         cooldown_seconds=300,
+        flap_window_seconds=3600,
     )
 
     newest = reader.list_alerts(store, severity="ERROR", alert_type="high_error_rate", limit=1)
@@ -143,7 +146,9 @@ def test_a_write_during_the_migration_changes_nothing(redis_server, store, histo
 @pytest.mark.parametrize("version", ["2", None])
 def test_nothing_to_do_leaves_the_store_alone(store, version):
     if version:
-        writer.record_transition(store, event(), now=T0, cooldown_seconds=300)
+        writer.record_transition(
+            store, event(), now=T0, cooldown_seconds=300, flap_window_seconds=3600
+        )
     before = snapshot(store)
 
     assert migrate.migrate(store) is None

@@ -10,7 +10,9 @@ from tests.alertstore.events import T0, event, minutes
 
 
 def store_events(store, *events):
-    writer.record_transitions(store, events, now=T0 + minutes(60), cooldown_seconds=300)
+    writer.record_transitions(
+        store, events, now=T0 + minutes(60), cooldown_seconds=300, flap_window_seconds=3600
+    )
 
 
 @pytest.fixture

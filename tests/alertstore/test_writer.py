@@ -12,7 +12,9 @@ COOLDOWN = 300  # seconds; reminders come after 0.9 * COOLDOWN = 4.5 minutes
 
 
 def record(store, ev=None, *, at=T0, cooldown=COOLDOWN):
-    return writer.record_transition(store, ev or event(), now=at, cooldown_seconds=cooldown)
+    return writer.record_transition(
+        store, ev or event(), now=at, cooldown_seconds=cooldown, flap_window_seconds=3600
+    )
 
 
 def pending(store):
@@ -62,7 +64,7 @@ def test_the_same_firing_again_is_a_duplicate(store):
 
 def test_ha_duplicates_in_one_batch_store_one_record(store):
     outcomes = writer.record_transitions(
-        store, [event(), event()], now=T0, cooldown_seconds=COOLDOWN
+        store, [event(), event()], now=T0, cooldown_seconds=COOLDOWN, flap_window_seconds=3600
     )
 
     assert [o.transition for o in outcomes] == ["created", "duplicate"]

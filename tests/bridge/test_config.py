@@ -18,6 +18,8 @@ def test_the_stacks_bridge_env_is_a_complete_config():
     assert (config.delivery_max_retry_after_seconds, config.flap_window_seconds) == (60, 3600)
     # the production profile's reconcile_interval (1m) and heartbeat_timeout (5m)
     assert (config.reconcile_interval_seconds, config.heartbeat_timeout_seconds) == (60, 300)
+    # two resend delays (1m) and an evaluation (15s)
+    assert config.alertmanager_warmup_seconds == 135
 
 
 def test_reads_every_variable():
@@ -34,6 +36,7 @@ def test_reads_every_variable():
             "DELIVERY_LEASE_SECONDS": "10",
             "FLAP_WINDOW_SECONDS": "600",
             "RECONCILE_INTERVAL_SECONDS": "2",
+            "ALERTMANAGER_WARMUP_SECONDS": "3",
             "HEARTBEAT_TIMEOUT_SECONDS": "15",
             "BRIDGE_HOST": "10.0.0.5",
             "BRIDGE_PORT": "9001",
@@ -58,6 +61,7 @@ def test_reads_every_variable():
         delivery_lease_seconds=10.0,
         flap_window_seconds=600,
         reconcile_interval_seconds=2.0,
+        alertmanager_warmup_seconds=3.0,
         heartbeat_timeout_seconds=15.0,
         host="10.0.0.5",
         port=9001,

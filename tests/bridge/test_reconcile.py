@@ -106,7 +106,9 @@ def store_from(store, alert: dict) -> str:
         starts_at=parse_time(alert["startsAt"], "startsAt"),
         fingerprint=alert["fingerprint"],
     )
-    return writer.record_transition(store, event, now=NOW, cooldown_seconds=300).alert_id
+    return writer.record_transition(
+        store, event, now=NOW, cooldown_seconds=300, flap_window_seconds=3600
+    ).alert_id
 
 
 def lone_record(store, fingerprint: str = "no-alertmanager-has-it") -> str:

@@ -57,7 +57,9 @@ def _seed_alerts(stack: Stack) -> None:
             ends_at=start + timedelta(minutes=10) if status == "resolved" else None,
             fingerprint=f"fuzz-{n}",
         )
-        writer.record_transition(client, event, now=start, cooldown_seconds=300)
+        writer.record_transition(
+            client, event, now=start, cooldown_seconds=300, flap_window_seconds=3600
+        )
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,11 @@ def store_alert(redis_server):
             fingerprint=f"{alertname}-{minutes}",
         )
         outcome = writer.record_transition(
-            client, event, now=starts_at + timedelta(seconds=1), cooldown_seconds=300
+            client,
+            event,
+            now=starts_at + timedelta(seconds=1),
+            cooldown_seconds=300,
+            flap_window_seconds=3600,
         )
         return outcome.alert_id
 
