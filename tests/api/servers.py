@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import requests
-from prometheus_client.parser import text_string_to_metric_families
-
+from testkit.exposition import Samples, scrape
 from testkit.ports import free_port
 from testkit.processes import ServerProcess
 
@@ -73,15 +71,9 @@ class ApiServer:
             timeout=60,
         )
 
-    def metrics(self) -> dict[tuple, float]:
+    def metrics(self) -> Samples:
         """One scrape of /metrics: {(sample name, sorted labels): value}."""
-        response = requests.get(f"{self.url}/metrics", timeout=10)
-        response.raise_for_status()
-        return {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.text)
-            for s in family.samples
-        }
+        return scrape(f"{self.url}/metrics")
 
     def worker_pids(self) -> set[int]:
         """Live gunicorn workers: children of the master."""

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
+from testkit.exposition import Samples, scrape
 from testkit.polling import wait_until
 from testkit.ports import free_port
 from testkit.processes import ServerProcess
@@ -28,14 +28,8 @@ class Bridge:
     def __init__(self, process: ServerProcess, url: str, folder: Path) -> None:
         self.process, self.url, self.folder = process, url, folder
 
-    def metrics(self) -> dict[tuple, float]:
-        response = requests.get(f"{self.url}/metrics", timeout=10)
-        assert response.status_code == 200, response.text
-        return {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.text)
-            for s in family.samples
-        }
+    def metrics(self) -> Samples:
+        return scrape(f"{self.url}/metrics")
 
     def worker_pids(self) -> set[int]:
         return self.process.children()

@@ -3,9 +3,9 @@
 import os
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.parser import text_string_to_metric_families
 
 from procmetrics import exposition
+from testkit.exposition import Samples, samples
 from tests.procmetrics.conftest import run_worker
 
 
@@ -16,12 +16,8 @@ class Answer:
         yield GaugeMetricFamily("demo_answer", "Computed at scrape time.", value=42)
 
 
-def parse(body: bytes) -> dict[tuple, float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(body.decode())
-        for s in family.samples
-    }
+def parse(body: bytes) -> Samples:
+    return samples(body.decode())
 
 
 def test_every_workers_counts_are_summed_with_the_scrape_time_collectors(tmp_path):

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import redis
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from stack.procfile import read_procfile, with_env
 from stack.settings import REPO
+from testkit.exposition import samples
 from testkit.ports import free_port
 from testkit.stack import Stack
 
@@ -123,10 +123,8 @@ def add_alertmanager(stack: Stack, name: str, *, cluster_port: int, peer_ports: 
 
 def metric(url: str, name: str, **labels: str) -> float:
     """Sum of the samples called `name` with these labels on a /metrics page (0 if none)."""
-    text = requests.get(url, timeout=5).text
     return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
+        value
+        for (sample, sample_labels), value in samples(requests.get(url, timeout=5).text).items()
+        if sample == name and labels.items() <= dict(sample_labels).items()
     )
