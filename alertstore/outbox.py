@@ -3,7 +3,7 @@
 An entry moves from pending to processing only in `claim`, one script that first checks
 the caller's lease token: a worker that lost its lease (paused past it, partitioned) can
 no longer take an entry it will never deliver. It leaves processing only in the script
-that marks its notification final (`writer.mark_notification(ack=...)`) or through `ack`
+that marks its notification final (`notifications.mark(ack=...)`) or through `ack`
 when there is nothing left to send. The holder claims only when it has nothing in flight,
 so whatever `claim` finds in processing was left by a dead or lapsed holder: it goes back
 to the head of pending in the same script, whenever it is found (not only when the lease

@@ -1,9 +1,10 @@
-"""Write alert transitions and delivery state; every write is one atomic Lua script.
+"""Write alert transitions; every write is one atomic Lua script.
 
 What an event does to a record, and which Slack message it owes, is `alertstore.lifecycle`'s
 table: the transition script below is a generic interpreter of it (the table is rendered
 into the script), so there is no second copy of the rules here. This module owns only the
 storage side: the record JSON, its indexes, the fingerprint's state and the outbox.
+A notification's delivery state is `alertstore.notifications`'.
 """
 
 from __future__ import annotations
@@ -163,34 +164,6 @@ end
 return reply
 """
 )
-
-# KEYS: record, outbox processing. ARGV: index, state, http status, error, at, ack entry
-# ('' = none). A final state (sent/failed/skipped) is never overwritten: the first final
-# answer wins, so a re-delivered entry cannot flip a sent notification back.
-_MARK_NOTIFICATION = """
-local raw = redis.call('GET', KEYS[1])
-local state = 'missing'
-if raw then
-  local rec = cjson.decode(raw)
-  local n = rec.notifications[tonumber(ARGV[1]) + 1]
-  if not n then return redis.error_reply('record has no notification ' .. ARGV[1]) end
-  if n.state == 'pending' then
-    n.state = ARGV[2]
-    if ARGV[2] ~= 'skipped' then n.attempts = n.attempts + 1 end
-    n.last_http_status = tonumber(ARGV[3]) or cjson.null
-    n.last_error = ARGV[4] ~= '' and ARGV[4] or cjson.null
-    if ARGV[2] == 'sent' then
-      n.sent_at = ARGV[5]
-      rec.sent_to_slack = true
-    end
-    rec.updated_at = ARGV[5]
-    redis.call('SET', KEYS[1], cjson.encode(rec))
-  end
-  state = n.state
-end
-if ARGV[6] ~= '' then redis.call('LREM', KEYS[2], 1, ARGV[6]) end
-return state
-"""
 
 
 @dataclass(frozen=True)
@@ -369,34 +342,3 @@ def mark_suppressed(
     if by is not None and by not in lifecycle.MUTES:
         raise ValueError(f"by must be one of {', '.join(lifecycle.MUTES)} or None, got {by!r}")
     return _reconcile(redis, alert_id, "muted", by or "", now)
-
-
-def mark_notification(
-    redis: redis_lib.Redis,
-    alert_id: str,
-    notification: int,
-    state: str,
-    http_status: int | None,
-    error: str | None,
-    at: datetime,
-    *,
-    ack: str | bytes | None = None,
-) -> str:
-    """Record one delivery attempt (state "pending" = will retry) and, with `ack`, remove
-    that outbox entry from the processing list in the same step. Returns the resulting
-    state ("missing" when the record is gone); a final state is never overwritten."""
-    if state not in records.NOTIFICATION_STATES:
-        raise ValueError(f"unknown notification state {state!r}")
-    script = redis.register_script(_MARK_NOTIFICATION)
-    result = script(
-        keys=[layout.record_key(alert_id), layout.OUTBOX_PROCESSING_KEY],
-        args=[
-            notification,
-            state,
-            "" if http_status is None else http_status,
-            error or "",
-            records.isoformat(at),
-            ack or "",
-        ],
-    )
-    return layout.text(result)

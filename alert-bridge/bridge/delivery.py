@@ -39,7 +39,7 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import layout, outbox, pipeline, reader, writer
+from alertstore import layout, notifications, outbox, pipeline, reader
 from bridge import metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
 from bridge.monitor import PipelineMonitor
@@ -253,7 +253,7 @@ class DeliveryWorker:
         return text[:300]
 
     def _mark(self, alert_id: str, index: int, state: str, attempt: Attempt | None, ack) -> None:
-        writer.mark_notification(
+        notifications.mark(
             self.redis,
             alert_id,
             index,

@@ -6,19 +6,7 @@ import pytest
 
 from alertstore import layout, reader, writer
 from alertstore.records import alert_id
-from tests.alertstore.events import T0, event, minutes
-
-COOLDOWN = 300  # seconds; reminders come after 0.9 * COOLDOWN = 4.5 minutes
-
-
-def record(store, ev=None, *, at=T0, cooldown=COOLDOWN):
-    return writer.record_transition(
-        store, ev or event(), now=at, cooldown_seconds=cooldown, flap_window_seconds=3600
-    )
-
-
-def pending(store):
-    return [layout.text(e) for e in store.lrange(layout.OUTBOX_PENDING_KEY, 0, -1)]
+from tests.alertstore.events import COOLDOWN, T0, event, minutes, pending, record
 
 
 def test_new_firing_stores_record_indexes_and_one_firing_message(store):
@@ -149,66 +137,3 @@ def test_a_foreign_schema_version_refuses_the_write(store):
 def test_cooldown_must_be_positive(store):
     with pytest.raises(ValueError, match="cooldown"):
         record(store, cooldown=0)
-
-
-def test_mark_notification_records_attempts_and_acks_atomically(store):
-    aid = record(store).alert_id
-    entry = layout.outbox_entry(aid, 0)
-    store.rpush(layout.OUTBOX_PROCESSING_KEY, entry)
-    later = T0 + minutes(1)
-
-    retry = writer.mark_notification(store, aid, 0, "pending", 503, "HTTP 503", later)
-    sent = writer.mark_notification(store, aid, 0, "sent", 200, None, later, ack=entry)
-
-    assert (retry, sent) == ("pending", "sent")
-    stored = reader.get_alert(store, aid)
-    assert stored["sent_to_slack"] is True
-    assert stored["notifications"][0] == {
-        "kind": "firing",
-        "state": "sent",
-        "attempts": 2,
-        "last_http_status": 200,
-        "last_error": None,
-        "enqueued_at": "2025-10-15T12:00:00.000Z",
-        "sent_at": "2025-10-15T12:01:00.000Z",
-    }
-    assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
-
-
-def test_a_final_state_is_never_overwritten(store):
-    aid = record(store).alert_id
-    writer.mark_notification(store, aid, 0, "sent", 200, None, T0)
-
-    again = writer.mark_notification(store, aid, 0, "failed", 400, "HTTP 400", T0 + minutes(1))
-
-    assert again == "sent"
-    assert reader.get_alert(store, aid)["notifications"][0]["attempts"] == 1
-
-
-def test_skipped_is_not_an_attempt_and_not_sent(store):
-    aid = record(store).alert_id
-
-    writer.mark_notification(store, aid, 0, "skipped", None, None, T0)
-
-    stored = reader.get_alert(store, aid)
-    assert stored["notifications"][0]["state"] == "skipped"
-    assert stored["notifications"][0]["attempts"] == 0
-    assert stored["sent_to_slack"] is False
-
-
-def test_marking_a_missing_record_still_acks(store):
-    store.rpush(layout.OUTBOX_PROCESSING_KEY, "gone:0")
-
-    assert writer.mark_notification(store, "gone", 0, "sent", 200, None, T0, ack="gone:0") == (
-        "missing"
-    )
-    assert store.llen(layout.OUTBOX_PROCESSING_KEY) == 0
-
-
-def test_unknown_states_and_notifications_are_refused(store):
-    aid = record(store).alert_id
-
-    with pytest.raises(ValueError, match="unknown notification state"):
-        writer.mark_notification(store, aid, 0, "delivered", None, None, T0)
-    with pytest.raises(Exception, match="no notification 5"):
-        writer.mark_notification(store, aid, 5, "sent", 200, None, T0)
