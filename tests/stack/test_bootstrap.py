@@ -29,6 +29,7 @@ def test_token_command_prints_export_lines(tmp_path):
     token = (tmp_path / "bridge_token").read_text()
     assert result.stdout.splitlines() == [
         f"export ALERT_BRIDGE_TOKEN={token}",
+        f"export ACK_SIGNING_KEY={(tmp_path / 'ack_signing_key').read_text()}",
         f"export DJANGO_SECRET_KEY={(tmp_path / 'secret_key').read_text()}",
     ]
 
