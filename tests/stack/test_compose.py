@@ -139,6 +139,8 @@ def test_the_api_in_compose_gets_the_fast_profiles_window(tmp_path):
     assert api["REDIS_URL"] == "redis://redis:6379/0"
     assert api["PROMETHEUS_URL"] == "http://prometheus:9090"
     assert api["SQLITE_PATH"] == "/data/db.sqlite3"
+    # Acknowledge links open the published port, not the 0.0.0.0 the bridge listens on
+    assert read_env(out_dir / "bridge.env")["BRIDGE_EXTERNAL_URL"] == "http://localhost:8001"
 
 
 def test_the_secrets_are_required_not_defaulted(tmp_path):
