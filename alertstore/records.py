@@ -18,7 +18,7 @@ from typing import Literal, TypedDict
 SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SEVERITY = "WARNING"
 STATUSES = ("firing", "resolved")
-NOTIFICATION_KINDS = ("firing", "reminder", "resolved")
+NOTIFICATION_KINDS = ("firing", "reminder", "resolved", "acknowledged")
 NOTIFICATION_STATES = ("pending", "sent", "failed", "skipped")
 # how a resolved record came to be resolved: Alertmanager's resolve, or reconciliation
 RESOLUTIONS = ("alertmanager", "inferred")
@@ -32,7 +32,7 @@ Status = Literal["firing", "resolved"]
 class Notification(TypedDict):
     """One Slack message owed for a transition; `attempts` counts HTTP tries."""
 
-    kind: Literal["firing", "reminder", "resolved"]
+    kind: Literal["firing", "reminder", "resolved", "acknowledged"]
     state: Literal["pending", "sent", "failed", "skipped"]
     attempts: int
     last_http_status: int | None
@@ -64,6 +64,12 @@ class AlertRecord(TypedDict):
     suppressed_by: str | None
     flaps: int  # re-fires of this fingerprint, each within the flap window of a resolve
     resolution: str | None  # RESOLUTIONS; None while firing
+    # Acknowledge (bridge.ack, writer.acknowledge): who, when (ISO), their comment, and the
+    # Alertmanager silences made for it; None / [] until acknowledged
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    ack_comment: str | None
+    silence_ids: list[str]
 
 
 FIELDS = tuple(AlertRecord.__annotations__)
@@ -154,6 +160,7 @@ def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
         suppressed_by=None,
         flaps=0,
         resolution="alertmanager" if resolved else None,
+        **_unacknowledged(),
     )
 
 
@@ -171,16 +178,33 @@ def encode(record: AlertRecord) -> str:
     return json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
 
 
+def _unacknowledged() -> dict:
+    """The acknowledge fields of a record nobody acknowledged. (I12B: defaulted here, and in
+    `_defaults`, until I12A's schema 3 and its migration own them.)"""
+    return {
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "ack_comment": None,
+        "silence_ids": [],
+    }
+
+
 def _defaults(stored: dict) -> dict:
     """Fields added after schema 2 was stamped, for records written before them (see
     layout: additive fields get a default here instead of a schema bump)."""
     resolved = stored["status"] == "resolved"
-    return {"flaps": 0, "resolution": "alertmanager" if resolved else None}
+    return {
+        "flaps": 0,
+        "resolution": "alertmanager" if resolved else None,
+        **_unacknowledged(),
+    }
 
 
 def decode(raw: str | bytes) -> AlertRecord:
     stored = json.loads(raw)
     stored = {**_defaults(stored), **stored}
+    # Redis' cjson re-encodes an empty list as `{}`
+    stored["silence_ids"] = list(stored["silence_ids"] or [])
     for name in _EXACT_NUMBERS:
         if stored[name] is not None:
             stored[name] = float(stored[name])

@@ -9,6 +9,7 @@ A notification's delivery state is `alertstore.notifications`'.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -342,3 +343,67 @@ def mark_suppressed(
     if by is not None and by not in lifecycle.MUTES:
         raise ValueError(f"by must be one of {', '.join(lifecycle.MUTES)} or None, got {by!r}")
     return _reconcile(redis, alert_id, "muted", by or "", now)
+
+
+# KEYS: schema, record, outbox pending. ARGV: schema version, by, at (ISO), comment ('' =
+# none), silence ids (JSON list), id. Acknowledging is no lifecycle transition (the status
+# stays firing; Alertmanager's silence mutes what follows), so it is its own script: the
+# first acknowledge of a firing record wins, with one `acknowledged` message; any later one
+# changes nothing and says why.
+_ACKNOWLEDGE = """
+local schema = redis.call('GET', KEYS[1])
+if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
+local raw = redis.call('GET', KEYS[2])
+if not raw then return 'missing' end
+local rec = cjson.decode(raw)
+if rec.acknowledged_by ~= nil and rec.acknowledged_by ~= cjson.null then return 'already' end
+if rec.status ~= 'firing' then return 'resolved' end
+rec.acknowledged_by, rec.acknowledged_at = ARGV[2], ARGV[3]
+rec.ack_comment = ARGV[4] ~= '' and ARGV[4] or cjson.null
+rec.silence_ids = cjson.decode(ARGV[5])
+table.insert(rec.notifications, {
+  kind = 'acknowledged', state = 'pending', attempts = 0, last_http_status = cjson.null,
+  last_error = cjson.null, enqueued_at = ARGV[3], sent_at = cjson.null})
+redis.call('RPUSH', KEYS[3], ARGV[6] .. ':' .. (#rec.notifications - 1))
+rec.updated_at = ARGV[3]
+redis.call('SET', KEYS[2], cjson.encode(rec))
+return 'acknowledged'
+"""
+
+AckOutcome = Literal["acknowledged", "already", "resolved", "missing"]
+
+
+def acknowledge(
+    redis: redis_lib.Redis,
+    alert_id: str,
+    *,
+    by: str,
+    comment: str | None,
+    silence_ids: list[str],
+    now: datetime,
+) -> AckOutcome:
+    """Store who acknowledged a firing record, when, why, and the silences made for it, and
+    queue its one `acknowledged` message: all in one script. "already" (someone did),
+    "resolved" (it ended meanwhile) and "missing" change nothing."""
+    if not by.strip():
+        raise ValueError("by must name who acknowledges")
+    if not silence_ids:
+        raise ValueError("an acknowledge needs the silence it made")
+    try:
+        result = redis.register_script(_ACKNOWLEDGE)(
+            keys=[layout.SCHEMA_KEY, layout.record_key(alert_id), layout.OUTBOX_PENDING_KEY],
+            args=[
+                layout.SCHEMA_VERSION,
+                by,
+                records.isoformat(now),
+                comment or "",
+                json.dumps(list(silence_ids)),
+                alert_id,
+            ],
+        )
+    except redis_lib.ResponseError as exc:
+        refused, _, found = str(exc).partition("SCHEMA ")
+        if not refused and found:
+            raise layout.schema_mismatch(found, "writer writes") from exc
+        raise
+    return layout.text(result)

@@ -43,7 +43,9 @@ def base_env() -> dict[str, str]:
 
 def stack_env(process: str, token: str | None = None) -> dict[str, str]:
     """The shared values the stack's `<process>.env` holds by default (one definition)."""
-    overrides = {"ALERT_BRIDGE_TOKEN": token} if token else {}
+    overrides = (
+        {"ALERT_BRIDGE_TOKEN": token, "ACK_SIGNING_KEY": secrets.token_urlsafe(32)} if token else {}
+    )
     return shared_env(load(overrides, dotenv=None, require_token=False), process)
 
 

@@ -6,8 +6,9 @@ python -m stack.bootstrap binaries [--install] [--with chromium|wrk|docker-compo
     exists, install them (`apt-get update` once, then `apt-get install -y …`); else print
     one install line per missing binary and exit 1.
 python -m stack.bootstrap token
-    generate ALERT_BRIDGE_TOKEN and DJANGO_SECRET_KEY once into STATE_DIR (0600 files
-    `bridge_token`, `secret_key`) unless set in the environment, and print them as
+    generate ALERT_BRIDGE_TOKEN, ACK_SIGNING_KEY and DJANGO_SECRET_KEY once into STATE_DIR
+    (0600 files `bridge_token`, `ack_signing_key`, `secret_key`) unless set in the
+    environment, and print them as
     `export` lines for the shell: eval "$(python -m stack.bootstrap token)".
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from stack import binaries
 from stack.settings import TOKEN_FILE, SettingsError, environment, state_dir_from
+from stack.settings.values import ACK_KEY_FILE
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -32,6 +34,12 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 def ensure_bridge_token(env: Mapping[str, str], state_dir: Path) -> str:
     """ALERT_BRIDGE_TOKEN from `env`, else the one stored in `state_dir` (created once)."""
     return env.get("ALERT_BRIDGE_TOKEN") or _stored_secret(state_dir / TOKEN_FILE, 32)
+
+
+def ensure_ack_signing_key(env: Mapping[str, str], state_dir: Path) -> str:
+    """ACK_SIGNING_KEY from `env`, else the one stored in `state_dir` (created once): the
+    Acknowledge links' HMAC key, so links sent before a restart keep working."""
+    return env.get("ACK_SIGNING_KEY") or _stored_secret(state_dir / ACK_KEY_FILE, 32)
 
 
 def secret_key(env: Mapping[str, str], state_dir: Path) -> str:
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(binaries.OPTIONAL),
         help="also require this optional binary",
     )
-    commands.add_parser("token", help="print export lines for the bridge token and secret key")
+    commands.add_parser("token", help="print export lines for the generated secrets")
     args = parser.parse_args(argv)
     if args.command == "binaries":
         return install_binaries(args.install, tuple(args.extra))
@@ -90,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     state_dir = state_dir_from(env)
     print(f"export ALERT_BRIDGE_TOKEN={shlex.quote(ensure_bridge_token(env, state_dir))}")
+    print(f"export ACK_SIGNING_KEY={shlex.quote(ensure_ack_signing_key(env, state_dir))}")
     print(f"export DJANGO_SECRET_KEY={shlex.quote(secret_key(env, state_dir))}")
     return 0
 

@@ -29,7 +29,8 @@ def prepare(environ: Mapping[str, str] | None = None, *, dotenv: Path | None = D
     """
     env = environment(environ, dotenv=dotenv)
     state_dir = state_dir_from(env)
-    bootstrap.ensure_bridge_token(env, state_dir)  # load() reads it back from STATE_DIR
+    bootstrap.ensure_bridge_token(env, state_dir)  # load() reads both back from STATE_DIR
+    bootstrap.ensure_ack_signing_key(env, state_dir)
     secret_key = bootstrap.secret_key(env, state_dir)
     settings = load(environ, dotenv=dotenv, overrides={"DJANGO_SECRET_KEY": secret_key})
     for folder in STATE_FOLDERS:

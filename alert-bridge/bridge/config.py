@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from stack.tokens import token_problem
+from stack.settings.parsers import MAX_ACK_TTL_SECONDS
+from stack.tokens import MIN_SIGNING_KEY_LENGTH, token_problem
 
 
 class ConfigError(ValueError):
@@ -44,11 +45,17 @@ class BridgeConfig:
     alertmanager_url: str
     grafana_url: str
     alertmanager_urls: tuple[str, ...]  # the Alertmanager APIs reconciliation asks
+    external_url: str  # where people open the bridge's pages (Acknowledge links)
+    ack_signing_key: str  # HMAC-SHA256 key of Acknowledge links; never logged
+    ack_link_ttl_seconds: int  # an Acknowledge link works this long after it is sent
     slack_webhook_url: str | None = None  # None: keep the history, send nothing
     multiproc_dir: str | None = None  # set under gunicorn: metrics shared by workers
 
     def __post_init__(self) -> None:
         problem = token_problem("ALERT_BRIDGE_TOKEN", self.token)
+        if problem:
+            raise ConfigError(problem)
+        problem = token_problem("ACK_SIGNING_KEY", self.ack_signing_key, MIN_SIGNING_KEY_LENGTH)
         if problem:
             raise ConfigError(problem)
         _check_url("REDIS_URL", self.redis_url, ("redis", "rediss", "unix"))
@@ -58,6 +65,7 @@ class BridgeConfig:
             ("PROMETHEUS_EXTERNAL_URL", self.prometheus_url),
             ("ALERTMANAGER_EXTERNAL_URL", self.alertmanager_url),
             ("GRAFANA_URL", self.grafana_url),
+            ("BRIDGE_EXTERNAL_URL", self.external_url),
             *(("ALERTMANAGER_URLS", url) for url in self.alertmanager_urls),
         ):
             _check_url(name, url, ("http", "https"))
@@ -82,6 +90,8 @@ class BridgeConfig:
                 raise ConfigError(f"{name} must be positive")
         # The lease is renewed before each send; it must outlive the longest send, or a
         # second worker could take over and send the same message again.
+        if not 0 < self.ack_link_ttl_seconds <= MAX_ACK_TTL_SECONDS:
+            raise ConfigError(f"ACK_LINK_TTL_SECONDS must be between 1 and {MAX_ACK_TTL_SECONDS}")
         if self.delivery_lease_seconds <= self.slack_timeout_seconds:
             raise ConfigError(
                 "DELIVERY_LEASE_SECONDS must be longer than SLACK_TIMEOUT_SECONDS "
@@ -157,6 +167,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("ALERTMANAGER_EXTERNAL_URL", "alertmanager_url", _text),
     ("GRAFANA_URL", "grafana_url", _text),
     ("ALERTMANAGER_URLS", "alertmanager_urls", _urls),
+    ("BRIDGE_EXTERNAL_URL", "external_url", lambda name, raw: raw.rstrip("/")),
+    ("ACK_SIGNING_KEY", "ack_signing_key", _text),
+    ("ACK_LINK_TTL_SECONDS", "ack_link_ttl_seconds", _number(int)),
 )
 
 

@@ -40,7 +40,7 @@ import requests
 from prometheus_client import start_http_server
 
 from alertstore import layout, notifications, outbox, pipeline, reader
-from bridge import metrics, reconcile
+from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
 from bridge.monitor import PipelineMonitor
 from bridge.slack import Links, build_message
@@ -173,7 +173,10 @@ class DeliveryWorker:
         if self.config.slack_webhook_url is None:
             self._mark(alert_id, index, "skipped", None, entry)
             return
-        message = build_message(record, notification["kind"], self.links)
+        # An Acknowledge link counts its validity from the send, not the transition: a
+        # message held back by a Slack outage still arrives with a full ACK_LINK_TTL_SECONDS.
+        ack_url = ack.link(self.config, alert_id, datetime.now(UTC))
+        message = build_message(record, notification["kind"], self.links, ack_url=ack_url)
         retries = 0
         while self.lease.renew():
             attempt = self._post(message)

@@ -11,6 +11,10 @@ Prometheus at resolve time, is shown as "Value at resolve". An alert about one i
 (label `instance`) names it in its subject, so a resolve of one instance never reads as
 the whole API being back; a resolve the bridge inferred (reconciliation) says so, and a
 flapping alert shows its flap count (alertstore.lifecycle).
+
+A firing or reminder message of an alert nobody acknowledged carries an Acknowledge button
+when the caller gives its signed link (`ack_url`, made by bridge.ack with the sender's
+clock); the `acknowledged` message says who, when and why.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ class Links:
     grafana_url: str
 
 
-def build_message(record: dict, kind: str, links: Links) -> dict:
+def build_message(record: dict, kind: str, links: Links, *, ack_url: str | None = None) -> dict:
     """The Slack JSON for one transition of an alert; ValueError for an unknown kind."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -64,7 +68,7 @@ def build_message(record: dict, kind: str, links: Links) -> dict:
         _header(record, kind),
         _summary(record, kind),
         _facts(record, kind),
-        _actions(record, kind, links),
+        _actions(record, kind, links, ack_url),
     ]
     attachment = {"color": colour(record, kind), "blocks": [b for b in blocks if b]}
     return {"text": _escape(_notification(record, kind), MAX_TEXT), "attachments": [attachment]}
@@ -72,14 +76,19 @@ def build_message(record: dict, kind: str, links: Links) -> dict:
 
 def subject(record: dict, kind: str) -> str:
     """`[FIRING] ApiDown on api-1:8000`: the words every view of this transition starts with."""
-    state = {"firing": "FIRING", "reminder": "STILL FIRING", "resolved": "RESOLVED"}[kind]
+    state = {
+        "firing": "FIRING",
+        "reminder": "STILL FIRING",
+        "resolved": "RESOLVED",
+        "acknowledged": "ACKNOWLEDGED",
+    }[kind]
     name = _short(record.get("alertname") or "unnamed alert", MAX_LABEL)
     instance = (record.get("labels") or {}).get("instance")
     return f"[{state}] {name} on {_short(instance, MAX_LABEL)}" if instance else f"[{state}] {name}"
 
 
 def colour(record: dict, kind: str) -> str:
-    return GREEN if kind == "resolved" else _style(record)[1]
+    return {"resolved": GREEN, "acknowledged": BLUE}.get(kind) or _style(record)[1]
 
 
 def silence_url(record: dict, alertmanager_url: str) -> str | None:
@@ -95,7 +104,11 @@ def silence_url(record: dict, alertmanager_url: str) -> str | None:
 def _notification(record: dict, kind: str) -> str:
     """The one line a phone shows; raw text, escaped by the caller."""
     reading = _reading(record, kind)
-    if kind == "resolved":
+    if kind == "acknowledged":
+        detail = f"acknowledged by {record.get('acknowledged_by') or 'someone'}"
+        if record.get("ack_comment"):
+            detail += f": {record['ack_comment']}"
+    elif kind == "resolved":
         duration = _duration(record)
         how = "resolved"
         if _inferred(record):
@@ -131,7 +144,11 @@ def _reading(record: dict, kind: str) -> str:
 
 
 def _header(record: dict, kind: str) -> dict:
-    emoji = {"reminder": ":repeat:", "resolved": ":white_check_mark:"}.get(kind, _style(record)[0])
+    emoji = {
+        "reminder": ":repeat:",
+        "resolved": ":white_check_mark:",
+        "acknowledged": ":raising_hand:",
+    }.get(kind, _style(record)[0])
     title = _short(f"{emoji} {subject(record, kind)}", MAX_HEADER)
     return {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
 
@@ -156,6 +173,12 @@ def _facts(record: dict, kind: str) -> dict | None:
     started = _time_text(record.get("starts_at"))
     labels = record.get("labels") or {}
     pairs: list[tuple[str, str | None]] = []
+    if kind == "acknowledged":
+        pairs += [
+            ("Acknowledged by", record.get("acknowledged_by")),
+            ("Acknowledged at", _time_text(record.get("acknowledged_at"))),
+            ("Comment", record.get("ack_comment")),
+        ]
     if kind == "resolved":
         pairs += [
             ("Value at resolve", _with_unit(record, record.get("resolved_value"))),
@@ -188,13 +211,15 @@ def _facts(record: dict, kind: str) -> dict | None:
     return {"type": "section", "fields": fields} if fields else None
 
 
-def _actions(record: dict, kind: str, links: Links) -> dict | None:
+def _actions(record: dict, kind: str, links: Links, ack_url: str | None) -> dict | None:
     annotations = record.get("annotations") or {}
+    ongoing = kind in ("firing", "reminder")
     buttons = [
+        ("Acknowledge", ack_url if ongoing and not record.get("acknowledged_by") else None),
         ("Prometheus graph", record.get("generator_url") or links.prometheus_url),
         ("Grafana", annotations.get("dashboard_url") or links.grafana_url),
         # silencing an alert that already resolved would only hide its next occurrence
-        ("Silence", silence_url(record, links.alertmanager_url) if kind != "resolved" else None),
+        ("Silence", silence_url(record, links.alertmanager_url) if ongoing else None),
         ("Runbook", annotations.get("runbook_url")),
     ]
     elements = [

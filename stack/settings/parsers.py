@@ -38,6 +38,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+# an Acknowledge link outliving a week would be a standing credential in a chat channel
+MAX_ACK_TTL_SECONDS = 7 * 86400
+
+
+def ack_ttl(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_ACK_TTL_SECONDS:
+        raise ValueError(f"must be at most {MAX_ACK_TTL_SECONDS} (7 days)")
+    return value
+
+
 def positive_number(text: str) -> float:
     try:
         value = float(text)

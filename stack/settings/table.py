@@ -137,6 +137,14 @@ VARIABLES: tuple[Variable, ...] = (
         to=BRIDGE_SIDE,
     ),
     V("RUNBOOK_BASE_URL", RUNBOOK_BASE_URL, p.http_url),
+    # where people reach the bridge's own pages (Acknowledge links in Slack); a listen
+    # address of 0.0.0.0 is no address to open: set it then (compose does)
+    V(
+        "BRIDGE_EXTERNAL_URL",
+        _derive("BRIDGE_HOST", "BRIDGE_PORT", build=_url),
+        p.http_url,
+        to=BRIDGE_SIDE,
+    ),
     # --- alerting -----------------------------------------------------------------------
     V("ERROR_RATE_THRESHOLD", "5.0", p.percent),  # percent of requests answered 5xx
     V("LATENCY_P95_THRESHOLD", "500.0", p.positive_number),  # milliseconds
@@ -202,6 +210,8 @@ VARIABLES: tuple[Variable, ...] = (
     # --- secrets (bearer tokens: stack/tokens.py) ---------------------------------------
     # default: $STATE_DIR/bridge_token, which `make run` generates (stack.bootstrap)
     V("ALERT_BRIDGE_TOKEN", None, str, to=BRIDGE_SIDE, field="bridge_token", secret=True),
+    # default: $STATE_DIR/ack_signing_key, generated like the token; signs Acknowledge links
+    V("ACK_SIGNING_KEY", None, str, to=BRIDGE_SIDE, secret=True),
     # set: the API's /metrics demands it, and Prometheus sends it (file metrics_token)
     V("METRICS_AUTH_TOKEN", "", str, to=(API,), secret=True),
     # --- alert bridge and delivery worker ------------------------------------------------
@@ -212,6 +222,8 @@ VARIABLES: tuple[Variable, ...] = (
     V("DELIVERY_LEASE_SECONDS", "15", p.positive_number, to=BRIDGE_SIDE),
     V("BRIDGE_MAX_BODY_BYTES", "1048576", p.positive_int, to=BRIDGE_SIDE),
     V("FLAP_WINDOW_SECONDS", "3600", p.positive_int, to=BRIDGE_SIDE),
+    # how long an Acknowledge link in a message works (reusable until then)
+    V("ACK_LINK_TTL_SECONDS", "3600", p.ack_ttl, to=BRIDGE_SIDE),
     # --- the API's own (api/taskmgr/settings.py owns default and validation) -------------
     *(
         V(name, OWNED, to=(API,), secret=name in ("DJANGO_SECRET_KEY", "DATABASE_URL"))

@@ -15,6 +15,9 @@ from stack.settings.table import BY_NAME, VARIABLES, Variable
 
 # a file name, not a secret: in STATE_DIR (bootstrap) and in the rendered dir (Alertmanager)
 TOKEN_FILE = "bridge_token"  # noqa: S105
+ACK_KEY_FILE = "ack_signing_key"  # in STATE_DIR (bootstrap); the bridge reads its env file
+# secrets `make run` generates once into STATE_DIR (stack.bootstrap): variable → file
+STORED_SECRETS = {"ALERT_BRIDGE_TOKEN": TOKEN_FILE, "ACK_SIGNING_KEY": ACK_KEY_FILE}
 # Timing overrides: environment variable → the profile fields it replaces.
 TIMING_OVERRIDES = {
     "SCRAPE_INTERVAL": ("scrape_interval",),
@@ -64,7 +67,8 @@ def load(
     """Settings from `overrides` over `environ` (default os.environ) over `dotenv`.
 
     Raises SettingsError listing every bad variable. Without `require_token`, a missing
-    ALERT_BRIDGE_TOKEN is left empty (for the defaults of processes that never see it).
+    ALERT_BRIDGE_TOKEN or ACK_SIGNING_KEY is left empty (for the defaults of processes that
+    never see them).
     """
     env = environment(environ, dotenv=dotenv) | dict(overrides or {})
     state_dir = state_dir_from(env)
@@ -76,8 +80,8 @@ def load(
             if variable.name in env:
                 text[variable.name] = env[variable.name]
             continue
-        if variable.name == "ALERT_BRIDGE_TOKEN":
-            raw = _bridge_token(env, state_dir, problems, require_token)
+        if variable.name in STORED_SECRETS:
+            raw = _stored_secret(variable.name, env, state_dir, problems, require_token)
         elif variable.derived:
             if variable.name in env:
                 problems.append(f"{variable.name}: derived from the timing profile; unset it")
@@ -113,8 +117,8 @@ def _parse(variable: Variable, raw: str | None, problems: list[str]) -> Any:
         shown = "" if variable.secret else f"={raw!r}"
         problems.append(f"{variable.name}{shown}: {exc}")
         return None
-    if variable.secret and variable.name.endswith("_TOKEN") and value:
-        problem = tokens.token_problem(variable.name, value)
+    if variable.secret and variable.name in _KEY_LENGTHS and value:
+        problem = tokens.token_problem(variable.name, value, _KEY_LENGTHS[variable.name])
         if problem:
             problems.append(problem)
             return None
@@ -149,21 +153,30 @@ def _timing(profile: Profile, env: Mapping[str, str], problems: list[str]) -> Pr
     return None if broken else profile
 
 
-def _bridge_token(
-    env: Mapping[str, str], state_dir: Path, problems: list[str], required: bool
+# the secrets checked by stack/tokens.py's rule, with their minimum length
+_KEY_LENGTHS = {
+    "ALERT_BRIDGE_TOKEN": tokens.MIN_LENGTH,
+    "METRICS_AUTH_TOKEN": tokens.MIN_LENGTH,
+    "ACK_SIGNING_KEY": tokens.MIN_SIGNING_KEY_LENGTH,
+}
+
+
+def _stored_secret(
+    name: str, env: Mapping[str, str], state_dir: Path, problems: list[str], required: bool
 ) -> str | None:
-    token_file = state_dir / TOKEN_FILE
-    if "ALERT_BRIDGE_TOKEN" in env:
-        return env["ALERT_BRIDGE_TOKEN"]
-    if token_file.is_file():
-        return token_file.read_text().strip()
+    """`name` from the environment, else from its file in STATE_DIR (make run made it)."""
+    secret_file = state_dir / STORED_SECRETS[name]
+    if name in env:
+        return env[name]
+    if secret_file.is_file():
+        return secret_file.read_text().strip()
     if not required:
         return ""
     problems.append(
-        f"ALERT_BRIDGE_TOKEN: not set and {token_file} does not exist "
+        f"{name}: not set and {secret_file} does not exist "
         "(run `python -m stack.bootstrap token`, or set it)"
     )
     return None
 
 
-assert BY_NAME["ALERT_BRIDGE_TOKEN"].secret  # never echoed: _parse relies on it
+assert all(BY_NAME[name].secret for name in _KEY_LENGTHS)  # never echoed: _parse relies on it

@@ -14,7 +14,13 @@ BRIDGE_TOKEN = "alertmanager-test-token"
 def stack_settings(tmp_path: Path, **env: str) -> Settings:
     """Default settings (not this machine's .env) plus `env`."""
     return load(
-        {"ALERT_BRIDGE_TOKEN": BRIDGE_TOKEN, "STATE_DIR": str(tmp_path), **env}, dotenv=None
+        {
+            "ALERT_BRIDGE_TOKEN": BRIDGE_TOKEN,
+            "ACK_SIGNING_KEY": "alertmanager-test-ack-signing-key-0123",
+            "STATE_DIR": str(tmp_path),
+            **env,
+        },
+        dotenv=None,
     )
 
 

@@ -17,13 +17,16 @@ from testkit.ports import free_port
 from testkit.processes import ServerProcess
 
 TOKEN = "test-token-0123456789abcdef"
+ACK_KEY = "test-ack-signing-key-0123456789abcdef"
 REPO = Path(__file__).resolve().parents[2]
 BRIDGE_DIR = REPO / "alert-bridge"
 
 
 def stack_bridge_env() -> dict[str, str]:
     """What the stack's bridge.env holds with every default (and the test token)."""
-    return shared_env(load({"ALERT_BRIDGE_TOKEN": TOKEN}, dotenv=None), "bridge")
+    return shared_env(
+        load({"ALERT_BRIDGE_TOKEN": TOKEN, "ACK_SIGNING_KEY": ACK_KEY}, dotenv=None), "bridge"
+    )
 
 
 def bridge_config(**fields) -> BridgeConfig:

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.config import BridgeConfig, ConfigError
-from tests.bridge.conftest import TOKEN, bridge_config, stack_bridge_env
+from tests.bridge.conftest import ACK_KEY, TOKEN, bridge_config, stack_bridge_env
 
 
 def test_the_stacks_bridge_env_is_a_complete_config():
@@ -20,6 +20,8 @@ def test_the_stacks_bridge_env_is_a_complete_config():
     assert (config.reconcile_interval_seconds, config.heartbeat_timeout_seconds) == (60, 300)
     # two resend delays (1m) and an evaluation (15s)
     assert config.alertmanager_warmup_seconds == 135
+    # Acknowledge links: the bridge's own address, valid an hour
+    assert (config.external_url, config.ack_link_ttl_seconds) == ("http://127.0.0.1:8001", 3600)
 
 
 def test_reads_every_variable():
@@ -46,6 +48,9 @@ def test_reads_every_variable():
             "ALERTMANAGER_EXTERNAL_URL": "https://am.example",
             "GRAFANA_URL": "https://grafana.example",
             "ALERTMANAGER_URLS": "http://am-a:9093, http://am-b:9093/",
+            "BRIDGE_EXTERNAL_URL": "https://bridge.example/alerts/",
+            "ACK_SIGNING_KEY": ACK_KEY,
+            "ACK_LINK_TTL_SECONDS": "600",
         }
     )
 
@@ -71,6 +76,9 @@ def test_reads_every_variable():
         alertmanager_url="https://am.example",
         grafana_url="https://grafana.example",
         alertmanager_urls=("http://am-a:9093", "http://am-b:9093"),
+        external_url="https://bridge.example/alerts",
+        ack_signing_key=ACK_KEY,
+        ack_link_ttl_seconds=600,
     )
 
 
@@ -112,6 +120,10 @@ def test_a_missing_shared_value_is_named_never_defaulted():
         ({"GRAFANA_URL": "ftp://g"}, "GRAFANA_URL must be"),
         ({"ALERTMANAGER_URLS": "am:9093"}, "ALERTMANAGER_URLS must be a http/https URL"),
         ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT must be a port number"),
+        ({"ACK_SIGNING_KEY": "sixteen-chars-ok"}, "ACK_SIGNING_KEY must be at least 32"),
+        ({"BRIDGE_EXTERNAL_URL": "bridge:8001"}, "BRIDGE_EXTERNAL_URL must be a http/https URL"),
+        ({"ACK_LINK_TTL_SECONDS": "0"}, "ACK_LINK_TTL_SECONDS must be between 1 and 604800"),
+        ({"ACK_LINK_TTL_SECONDS": "1y"}, "ACK_LINK_TTL_SECONDS must be a whole number"),
     ],
 )
 def test_mistakes_are_named(env, message):

@@ -8,83 +8,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
 from alertstore import layout, reader, records, writer
 from bridge import reconcile
 from bridge.payload import parse_time
-from stack import binaries
+from testkit.alertmanager import Alertmanager
 from testkit.polling import wait_until
-from testkit.ports import free_port
-from testkit.processes import ServerProcess
 
-# One receiver that goes nowhere (the bridge is not under test here), and an inhibition.
-CONFIG = """
-route:
-  receiver: nowhere
-receivers:
-  - name: nowhere
-inhibit_rules:
-  - source_matchers: ['alertname="Source"']
-    target_matchers: ['alertname="Target"']
-"""
 NOW = datetime.now(UTC)
 # the lifecycle settings a webhook would use (the stack's defaults); these Alertmanagers
 # hold what the tests post to them, so no warm-up (tested on its own below)
 LIFECYCLE = {"cooldown_seconds": 300, "flap_window_seconds": 3600, "warmup_seconds": 0}
-
-
-class Alertmanager:
-    def __init__(self, tmp_path, name: str) -> None:
-        port = free_port()
-        work = tmp_path / name
-        work.mkdir()
-        (work / "alertmanager.yml").write_text(CONFIG)
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = ServerProcess(
-            name,
-            [
-                binaries.require("alertmanager"),
-                f"--config.file={work / 'alertmanager.yml'}",
-                f"--storage.path={work}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",  # two independent ones, no gossip
-            ],
-            log_dir=work,
-            ready_url=f"{self.url}/-/ready",
-        )
-
-    def post(self, alertname: str, starts_at: datetime = NOW, **labels: str) -> dict:
-        """Post one firing alert as Prometheus does; its entry as the API lists it."""
-        alert = {
-            "labels": {"alertname": alertname, "severity": "error", **labels},
-            "startsAt": starts_at.isoformat(),
-            "endsAt": (NOW + timedelta(hours=1)).isoformat(),
-        }
-        requests.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
-        return wait_until(lambda: self.listed(alertname), f"{alertname} listed")
-
-    def listed(self, alertname: str, key: str | None = None) -> dict | None:
-        alerts = requests.get(f"{self.url}/api/v2/alerts", timeout=5).json()
-        for alert in alerts:
-            if alert["labels"]["alertname"] == alertname and (key is None or alert["status"][key]):
-                return alert
-        return None
-
-    def silence(self, alertname: str) -> str:
-        body = {
-            "matchers": [{"name": "alertname", "value": alertname, "isRegex": False}],
-            "startsAt": datetime.now(UTC).isoformat(),
-            "endsAt": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-            "createdBy": "test",
-            "comment": "maintenance",
-        }
-        response = requests.post(f"{self.url}/api/v2/silences", json=body, timeout=5)
-        response.raise_for_status()
-        return response.json()["silenceID"]
-
-    def expire(self, silence_id: str) -> None:
-        requests.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=5).raise_for_status()
 
 
 @pytest.fixture

@@ -302,8 +302,8 @@ def test_long_text_is_capped_to_slacks_limits_without_splitting_an_escape():
 
 
 def test_unknown_kind_is_refused():
-    with pytest.raises(ValueError, match="firing, reminder, resolved"):
-        build_message(error_rate_record(), "acknowledged", LINKS)
+    with pytest.raises(ValueError, match="firing, reminder, resolved, acknowledged"):
+        build_message(error_rate_record(), "silenced", LINKS)
 
 
 # The sparest records the store holds: an alert with nothing but its name.

@@ -14,7 +14,11 @@ def rendered_rules(tmp_path_factory) -> list[dict]:
     """Every rule of the fast-profile render with default settings (no .env, no env vars)."""
     state = tmp_path_factory.mktemp("grafana-state")
     settings = load(
-        {"ALERT_BRIDGE_TOKEN": "grafana-test-token", "STATE_DIR": str(state)},
+        {
+            "ALERT_BRIDGE_TOKEN": "grafana-test-token",
+            "ACK_SIGNING_KEY": "grafana-test-ack-signing-key-0123456789",
+            "STATE_DIR": str(state),
+        },
         dotenv=None,
         overrides={"TIMING_PROFILE": "fast"},
     )

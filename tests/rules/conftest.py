@@ -22,7 +22,13 @@ RULE_TESTS = REPO / "prometheus" / "rules" / "tests"
 def stack_settings(tmp_path: Path, **env: str) -> Settings:
     """Default settings (not this machine's .env) plus `env`."""
     return load(
-        {"ALERT_BRIDGE_TOKEN": "rules-test-token", "STATE_DIR": str(tmp_path), **env}, dotenv=None
+        {
+            "ALERT_BRIDGE_TOKEN": "rules-test-token",
+            "ACK_SIGNING_KEY": "rules-test-ack-signing-key-0123456789",
+            "STATE_DIR": str(tmp_path),
+            **env,
+        },
+        dotenv=None,
     )
 
 

@@ -15,6 +15,7 @@ def make_settings(tmp_path):
     def make(**env: str) -> Settings:
         env = {
             "ALERT_BRIDGE_TOKEN": "stack-test-token",
+            "ACK_SIGNING_KEY": "stack-test-ack-signing-key-0123456789",
             "STATE_DIR": str(tmp_path / "state"),
             **env,
         }

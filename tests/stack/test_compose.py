@@ -31,7 +31,9 @@ def compose(tmp_path_factory) -> dict:
     """The resolved compose file, as `docker-compose config` prints it, with a minimal .env."""
     project = tmp_path_factory.mktemp("compose")
     shutil.copy(REPO / "docker-compose.yml", project / "docker-compose.yml")
-    (project / ".env").write_text(f"DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN={'y' * 16}\n")
+    (project / ".env").write_text(
+        f"DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN={'y' * 16}\nACK_SIGNING_KEY={'a' * 32}\n"
+    )
     result = subprocess.run(
         [
             COMPOSE,
@@ -124,7 +126,10 @@ def test_each_service_of_ours_starts_from_its_rendered_env_file(compose):
 
 def test_the_api_in_compose_gets_the_fast_profiles_window(tmp_path):
     """With TIMING_PROFILE=fast in .env, the api service's file says the rules' window."""
-    dotenv = f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\nTIMING_PROFILE=fast\n"
+    dotenv = (
+        f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\n"
+        f"ACK_SIGNING_KEY={'a' * 32}\nTIMING_PROFILE=fast\n"
+    )
     config = compose_config(tmp_path / "project", dotenv)["services"]["config"]
     assert config["environment"]["TIMING_PROFILE"] == "fast"
     env = compose_render_env(tmp_path / "project", dotenv)
@@ -134,6 +139,8 @@ def test_the_api_in_compose_gets_the_fast_profiles_window(tmp_path):
     assert api["REDIS_URL"] == "redis://redis:6379/0"
     assert api["PROMETHEUS_URL"] == "http://prometheus:9090"
     assert api["SQLITE_PATH"] == "/data/db.sqlite3"
+    # Acknowledge links open the published port, not the 0.0.0.0 the bridge listens on
+    assert read_env(out_dir / "bridge.env")["BRIDGE_EXTERNAL_URL"] == "http://localhost:8001"
 
 
 def test_the_secrets_are_required_not_defaulted(tmp_path):
@@ -148,6 +155,17 @@ def test_the_secrets_are_required_not_defaulted(tmp_path):
     )
     assert result.returncode != 0
     assert "ALERT_BRIDGE_TOKEN" in result.stderr
+    # the signing key of the Acknowledge links too, and the links point at the published port
+    (tmp_path / ".env").write_text(f"DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN={'y' * 16}\n")
+    result = subprocess.run(
+        [COMPOSE, "config"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode != 0
+    assert "set ACK_SIGNING_KEY in .env" in result.stderr
 
 
 @pytest.mark.parametrize("dockerfile", ["api/Dockerfile", "alert-bridge/Dockerfile"])

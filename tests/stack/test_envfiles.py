@@ -19,7 +19,11 @@ from tests.stack.conftest import compose_render_env
 
 TOKEN = "bridge-token-0123456789"
 METRICS_TOKEN = "metrics-token-0123456789"
-FAST_DOTENV = f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={TOKEN}\nTIMING_PROFILE=fast\n"
+ACK_KEY = "ack-signing-key-0123456789abcdefghij"
+FAST_DOTENV = (
+    f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={TOKEN}\n"
+    f"ACK_SIGNING_KEY={ACK_KEY}\nTIMING_PROFILE=fast\n"
+)
 
 
 def rendered(env: dict[str, str], out_dir):
@@ -34,7 +38,11 @@ def stack_render(request, tmp_path):
     if request.param.startswith("compose"):
         env = compose_render_env(tmp_path / "compose", FAST_DOTENV)
     else:
-        env = {"ALERT_BRIDGE_TOKEN": TOKEN, "STATE_DIR": str(tmp_path / "state")}
+        env = {
+            "ALERT_BRIDGE_TOKEN": TOKEN,
+            "ACK_SIGNING_KEY": ACK_KEY,
+            "STATE_DIR": str(tmp_path / "state"),
+        }
         env |= {"TIMING_PROFILE": "fast", "DJANGO_SECRET_KEY": "k" * 50}
     env["METRICS_AUTH_TOKEN"] = METRICS_TOKEN
     return rendered(env, tmp_path / "config")
@@ -120,7 +128,8 @@ def test_the_api_reads_its_file_as_its_settings(stack_render):
 
 def test_the_api_no_longer_receives_the_cooldown(make_settings, tmp_path):
     _, _, files = rendered(
-        {"ALERT_BRIDGE_TOKEN": TOKEN, "STATE_DIR": str(tmp_path)}, tmp_path / "c"
+        {"ALERT_BRIDGE_TOKEN": TOKEN, "ACK_SIGNING_KEY": ACK_KEY, "STATE_DIR": str(tmp_path)},
+        tmp_path / "c",
     )
     assert "ALERT_COOLDOWN_SECONDS" not in files["api"]
     assert files["bridge"]["ALERT_COOLDOWN_SECONDS"] == "300"
@@ -131,7 +140,7 @@ def test_the_api_no_longer_receives_the_cooldown(make_settings, tmp_path):
     ["short", "fifteen-chars-x", "sixteen-chars-ok", "with a space 0123456789", "é" * 20],
 )
 def test_a_token_the_renderer_accepts_is_one_the_bridge_accepts(tmp_path, token):
-    env = {"ALERT_BRIDGE_TOKEN": token, "STATE_DIR": str(tmp_path)}
+    env = {"ALERT_BRIDGE_TOKEN": token, "ACK_SIGNING_KEY": ACK_KEY, "STATE_DIR": str(tmp_path)}
     try:
         _, _, files = rendered(env, tmp_path / "config")
     except SettingsError as refused:
@@ -147,7 +156,7 @@ def test_a_token_the_renderer_accepts_is_one_the_bridge_accepts(tmp_path, token)
 
 
 def _bridge_defaults(tmp_path):
-    env = {"ALERT_BRIDGE_TOKEN": TOKEN, "STATE_DIR": str(tmp_path)}
+    env = {"ALERT_BRIDGE_TOKEN": TOKEN, "ACK_SIGNING_KEY": ACK_KEY, "STATE_DIR": str(tmp_path)}
     return rendered(env, tmp_path / "defaults")[2]["bridge"]
 
 

@@ -82,6 +82,7 @@ def test_refuses_to_replace_a_directory_it_did_not_render(make_settings, tmp_pat
 def test_cli_profile_flag_overrides_the_environment(tmp_path):
     env = {
         "ALERT_BRIDGE_TOKEN": "cli-token-0123456789",
+        "ACK_SIGNING_KEY": "cli-ack-signing-key-0123456789abcdef",
         "STATE_DIR": str(tmp_path),
         "TIMING_PROFILE": "production",
     }
@@ -93,7 +94,11 @@ def test_cli_profile_flag_overrides_the_environment(tmp_path):
 
 
 def test_cli_defaults_to_the_state_dir_and_can_check(tmp_path):
-    env = {"ALERT_BRIDGE_TOKEN": "cli-token-0123456789", "STATE_DIR": str(tmp_path)}
+    env = {
+        "ALERT_BRIDGE_TOKEN": "cli-token-0123456789",
+        "ACK_SIGNING_KEY": "cli-ack-signing-key-0123456789abcdef",
+        "STATE_DIR": str(tmp_path),
+    }
     result = run_module("stack.render", "--check", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "config" / "prometheus.yml").is_file()
@@ -103,6 +108,7 @@ def test_cli_defaults_to_the_state_dir_and_can_check(tmp_path):
 def test_cli_bad_settings_exit_2_and_render_nothing(tmp_path):
     env = {
         "ALERT_BRIDGE_TOKEN": "cli-token-0123456789",
+        "ACK_SIGNING_KEY": "cli-ack-signing-key-0123456789abcdef",
         "STATE_DIR": str(tmp_path),
         "API_PORT": "x",
         "ALERT_FOR": "soon",

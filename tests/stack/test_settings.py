@@ -98,10 +98,21 @@ def test_token_is_required_and_never_echoed(tmp_path):
     assert "two words" not in str(error.value)
 
 
-def test_token_falls_back_to_the_state_dir_file(tmp_path):
+def test_token_and_signing_key_fall_back_to_the_state_dir_files(tmp_path):
     (tmp_path / "bridge_token").write_text("from-file-0123456789\n")
+    (tmp_path / "ack_signing_key").write_text("ack-key-from-file-0123456789abcdef\n")
     settings = load({"STATE_DIR": str(tmp_path)}, dotenv=None)
     assert settings.bridge_token == "from-file-0123456789"
+    assert settings.ack_signing_key == "ack-key-from-file-0123456789abcdef"
+
+
+def test_signing_key_is_required_long_and_never_echoed(tmp_path):
+    token = {"STATE_DIR": str(tmp_path), "ALERT_BRIDGE_TOKEN": "t" * 16}
+    with pytest.raises(SettingsError, match=r"ACK_SIGNING_KEY: not set .*stack\.bootstrap token"):
+        load(token, dotenv=None)
+    with pytest.raises(SettingsError, match="ACK_SIGNING_KEY must be at least 32") as error:
+        load({**token, "ACK_SIGNING_KEY": "short-but-secret-key"}, dotenv=None)
+    assert "short-but-secret-key" not in str(error.value)
 
 
 def test_relative_state_dir_is_under_the_repo(make_settings):
@@ -118,7 +129,8 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
         "BRIDGE_PORT=8101\n"
         "LATENCY_P95_THRESHOLD=\n"
     )
-    env = {"ALERT_BRIDGE_TOKEN": "t" * 16, "STATE_DIR": str(tmp_path), "BRIDGE_PORT": "8201"}
+    env = {"ALERT_BRIDGE_TOKEN": "t" * 16, "ACK_SIGNING_KEY": "a" * 32, "STATE_DIR": str(tmp_path)}
+    env["BRIDGE_PORT"] = "8201"
     settings = load(env, dotenv=dotenv)
     assert (settings.api_port, settings.bridge_port) == (8100, 8201)  # the real environment wins
     assert settings.error_rate_threshold == 7.5

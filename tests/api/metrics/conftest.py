@@ -126,6 +126,7 @@ def observed_api(api_server, tmp_path):
                 "TIMING_PROFILE": "fast",
                 "STATE_DIR": str(tmp_path / "state"),
                 "ALERT_BRIDGE_TOKEN": "t" * 32,
+                "ACK_SIGNING_KEY": "k" * 32,
                 "API_PORT": str(api_port),
                 "PROMETHEUS_PORT": str(prometheus_port),
             },
