@@ -63,6 +63,10 @@ def test_the_reader_gets_exactly_the_record_the_bridge_wrote(bridge, store):
         "suppressed_by": None,
         "flaps": 0,
         "resolution": "alertmanager",
+        "acknowledged_by": None,
+        "acknowledged_at": None,
+        "ack_comment": None,
+        "silence_ids": [],
     }
     assert created <= resolved_at and created.endswith("Z") and len(created) == 24
     assert reader.list_alerts(store, severity="error", status="resolved") == (1, [record])
