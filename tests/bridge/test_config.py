@@ -20,6 +20,8 @@ def test_the_stacks_bridge_env_is_a_complete_config():
     assert (config.reconcile_interval_seconds, config.heartbeat_timeout_seconds) == (60, 300)
     # two resend delays (1m) and an evaluation (15s)
     assert config.alertmanager_warmup_seconds == 135
+    # make run: no Grafana link unless GRAFANA_URL is set, no Alertmanager web UI (Debian's)
+    assert (config.grafana_url, config.alertmanager_ui) == (None, False)
 
 
 def test_reads_every_variable():
@@ -46,6 +48,7 @@ def test_reads_every_variable():
             "ALERTMANAGER_EXTERNAL_URL": "https://am.example",
             "GRAFANA_URL": "https://grafana.example",
             "ALERTMANAGER_URLS": "http://am-a:9093, http://am-b:9093/",
+            "ALERTMANAGER_UI": "true",
         }
     )
 
@@ -71,6 +74,7 @@ def test_reads_every_variable():
         alertmanager_url="https://am.example",
         grafana_url="https://grafana.example",
         alertmanager_urls=("http://am-a:9093", "http://am-b:9093"),
+        alertmanager_ui=True,
     )
 
 
@@ -111,6 +115,7 @@ def test_a_missing_shared_value_is_named_never_defaulted():
         ({"SLACK_WEBHOOK_URL": "hooks.slack.com/x"}, "SLACK_WEBHOOK_URL must be a http/https URL"),
         ({"GRAFANA_URL": "ftp://g"}, "GRAFANA_URL must be"),
         ({"ALERTMANAGER_URLS": "am:9093"}, "ALERTMANAGER_URLS must be a http/https URL"),
+        ({"ALERTMANAGER_UI": "yes"}, "ALERTMANAGER_UI must be true or false, got 'yes'"),
         ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT must be a port number"),
     ],
 )
