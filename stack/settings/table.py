@@ -144,7 +144,8 @@ VARIABLES: tuple[Variable, ...] = (
     # a Grafana link in Slack messages and dashboard_url in the rules only when set
     # explicitly: a guessed URL would be a dead link wherever Grafana is not running
     V("GRAFANA_URL", "", p.optional_http_url, to=BRIDGE_SIDE),
-    # runbook links in the rules; by default the bridge's own /runbook page
+    # runbook links in the rules; by default the bridge's own /runbook page (keep this row
+    # below BRIDGE_EXTERNAL_URL: its default reads that value)
     V("RUNBOOK_BASE_URL", _runbook, p.http_url),
     # Alertmanager serves its web UI (the official image does; Debian's package has none):
     # only then do Slack messages carry a Silence link into it
