@@ -54,13 +54,29 @@ def main(argv: list[str] | None = None) -> int:
         ("API", f"http://127.0.0.1:{env['API_PORT']}/api/v1/docs/"),
         ("Alert bridge", f"http://127.0.0.1:{env['BRIDGE_PORT']}/health"),
         ("Prometheus", env["PROMETHEUS_EXTERNAL_URL"]),
-        ("Alertmanager", env["ALERTMANAGER_EXTERNAL_URL"]),
-        ("Grafana", env["GRAFANA_URL"] if env["GRAFANA_BIN"] else "not installed"),
+        ("Alertmanager", _alertmanager(env)),
+        ("Grafana", _grafana(env)),
+        ("Runbook", f"http://127.0.0.1:{env['BRIDGE_PORT']}/runbook"),
     ]
     print("taskmgr is starting (Ctrl-C stops everything):")
     for name, url in urls:
         print(f"  {name:<13} {url}")
     return 0
+
+
+def _alertmanager(env: dict[str, str]) -> str:
+    url = env["ALERTMANAGER_EXTERNAL_URL"]
+    if env["ALERTMANAGER_UI"] == "true":
+        return url
+    return f"{url}/api/v2/alerts (its API; this Alertmanager has no web UI)"
+
+
+def _grafana(env: dict[str, str]) -> str:
+    if not env["GRAFANA_BIN"]:
+        return "not installed"
+    if env["GRAFANA_URL"]:
+        return env["GRAFANA_URL"]
+    return f"http://127.0.0.1:{env['GRAFANA_PORT']} (set GRAFANA_URL to link alerts to it)"
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bridge import ack, errors, health, heartbeat, store, webhook
+from bridge import ack, errors, health, heartbeat, runbook, store, webhook
 from bridge.config import BridgeConfig
 
 
@@ -21,4 +21,5 @@ def create_app(config: BridgeConfig | None = None) -> Flask:
     app.register_blueprint(heartbeat.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(ack.bp)
+    runbook.init_app(app)
     return app

@@ -43,12 +43,13 @@ class BridgeConfig:
     outbox_metrics_port: int
     prometheus_url: str  # links in Slack messages
     alertmanager_url: str
-    grafana_url: str
     alertmanager_urls: tuple[str, ...]  # the Alertmanager APIs reconciliation asks
     external_url: str  # where people open the bridge's pages (Acknowledge links)
     ack_signing_key: str  # HMAC-SHA256 key of Acknowledge links; never logged
     ack_link_ttl_seconds: int  # an Acknowledge link works this long after it is sent
+    alertmanager_ui: bool  # Alertmanager serves its web UI: only then a Silence link
     slack_webhook_url: str | None = None  # None: keep the history, send nothing
+    grafana_url: str | None = None  # None: no Grafana link (GRAFANA_URL empty)
     multiproc_dir: str | None = None  # set under gunicorn: metrics shared by workers
 
     def __post_init__(self) -> None:
@@ -64,7 +65,7 @@ class BridgeConfig:
         for name, url in (
             ("PROMETHEUS_EXTERNAL_URL", self.prometheus_url),
             ("ALERTMANAGER_EXTERNAL_URL", self.alertmanager_url),
-            ("GRAFANA_URL", self.grafana_url),
+            *((("GRAFANA_URL", self.grafana_url),) if self.grafana_url is not None else ()),
             ("BRIDGE_EXTERNAL_URL", self.external_url),
             *(("ALERTMANAGER_URLS", url) for url in self.alertmanager_urls),
         ):
@@ -120,6 +121,7 @@ class BridgeConfig:
         return cls(
             token=env["ALERT_BRIDGE_TOKEN"],
             slack_webhook_url=env.get("SLACK_WEBHOOK_URL", "").strip() or None,
+            grafana_url=env.get("GRAFANA_URL", "").strip().rstrip("/") or None,
             multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             **values,
         )
@@ -137,6 +139,12 @@ def _number(kind: type) -> Callable[[str, str], Any]:
         return value
 
     return parse
+
+
+def _flag(name: str, raw: str) -> bool:
+    if raw.strip().lower() not in ("true", "false"):
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw.strip().lower() == "true"
 
 
 def _text(name: str, raw: str) -> str:
@@ -165,11 +173,11 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("OUTBOX_METRICS_PORT", "outbox_metrics_port", _number(int)),
     ("PROMETHEUS_EXTERNAL_URL", "prometheus_url", _text),
     ("ALERTMANAGER_EXTERNAL_URL", "alertmanager_url", _text),
-    ("GRAFANA_URL", "grafana_url", _text),
     ("ALERTMANAGER_URLS", "alertmanager_urls", _urls),
     ("BRIDGE_EXTERNAL_URL", "external_url", lambda name, raw: raw.rstrip("/")),
     ("ACK_SIGNING_KEY", "ack_signing_key", _text),
     ("ACK_LINK_TTL_SECONDS", "ack_link_ttl_seconds", _number(int)),
+    ("ALERTMANAGER_UI", "alertmanager_ui", _flag),
 )
 
 

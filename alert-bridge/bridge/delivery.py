@@ -116,6 +116,7 @@ class DeliveryWorker:
             prometheus_url=config.prometheus_url,
             alertmanager_url=config.alertmanager_url,
             grafana_url=config.grafana_url,
+            alertmanager_ui=config.alertmanager_ui,
         )
 
     def run(self) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import quote
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from alertstore.records import NOTIFICATION_KINDS as KINDS
 
@@ -51,13 +51,24 @@ _UNKNOWN_STYLE = _SEVERITY_STYLE["WARNING"]
 _QUANTITY = {"high_error_rate": "error rate", "high_latency": "p95 latency"}
 
 
+# the Grafana view of an incident: this long before it started, and after it ended
+GRAFANA_MARGIN = timedelta(minutes=30)
+DASHBOARD_PATH = "/d/taskmgr/taskmgr"  # grafana/dashboards/taskmgr.json's uid and title
+
+
 @dataclass(frozen=True)
 class Links:
-    """Where the message links to when the alert itself carries no link."""
+    """Where the services a message links to are reached, and which of them have a UI.
+
+    `grafana_url` None: no Grafana (GRAFANA_URL empty), so no Grafana link. `alertmanager_ui`
+    False (Debian's Alertmanager has no web UI): no Silence link, which would open a page
+    saying so.
+    """
 
     prometheus_url: str
     alertmanager_url: str
-    grafana_url: str
+    grafana_url: str | None = None
+    alertmanager_ui: bool = False
 
 
 def build_message(record: dict, kind: str, links: Links, *, ack_url: str | None = None) -> dict:
@@ -211,15 +222,48 @@ def _facts(record: dict, kind: str) -> dict | None:
     return {"type": "section", "fields": fields} if fields else None
 
 
+def graph_url(record: dict, prometheus_url: str) -> str:
+    """The Prometheus graph of the alert's own expression: its generatorURL (Prometheus'
+    `/graph?g0.expr=…`, which Debian's classic-only 2.42 redirects to `/classic/graph`), or,
+    for an alert without one, the graph of its `ALERTS` series."""
+    generator = record.get("generator_url")
+    if _linkable(generator):
+        return generator
+    name = _matcher_value(record.get("alertname") or "")
+    expr = f'ALERTS{{alertname="{name}"}}' if name else "ALERTS"
+    return f"{prometheus_url.rstrip('/')}/graph?{urlencode({'g0.expr': expr, 'g0.tab': '0'})}"
+
+
+def grafana_url(record: dict, grafana: str | None) -> str | None:
+    """The dashboard around the incident (from/to in epoch ms: `GRAFANA_MARGIN` before it
+    started to as long after it ended, or to now while it fires); None without Grafana."""
+    if not grafana:
+        return None
+    started = _parse_time(record.get("starts_at"))
+    if started is None:
+        return f"{grafana.rstrip('/')}{DASHBOARD_PATH}"
+    ended = _parse_time(record.get("ends_at"))
+    window = {
+        "from": _epoch_ms(started - GRAFANA_MARGIN),
+        "to": _epoch_ms(ended + GRAFANA_MARGIN) if ended else "now",
+    }
+    return f"{grafana.rstrip('/')}{DASHBOARD_PATH}?{urlencode(window)}"
+
+
+def _epoch_ms(moment: datetime) -> str:
+    return str(round(moment.timestamp() * 1000))
+
+
 def _actions(record: dict, kind: str, links: Links, ack_url: str | None) -> dict | None:
     annotations = record.get("annotations") or {}
     ongoing = kind in ("firing", "reminder")
+    # silencing an alert that already resolved would only hide its next occurrence
+    silence = links.alertmanager_ui and ongoing
     buttons = [
         ("Acknowledge", ack_url if ongoing and not record.get("acknowledged_by") else None),
-        ("Prometheus graph", record.get("generator_url") or links.prometheus_url),
-        ("Grafana", annotations.get("dashboard_url") or links.grafana_url),
-        # silencing an alert that already resolved would only hide its next occurrence
-        ("Silence", silence_url(record, links.alertmanager_url) if ongoing else None),
+        ("Prometheus graph", graph_url(record, links.prometheus_url)),
+        ("Grafana", grafana_url(record, links.grafana_url)),
+        ("Silence", silence_url(record, links.alertmanager_url) if silence else None),
         ("Runbook", annotations.get("runbook_url")),
     ]
     elements = [

@@ -136,6 +136,12 @@ def optional_http_url(text: str) -> str:
     return text and http_url(text)
 
 
+def boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return text.lower() == "true"
+
+
 def redis_url(text: str) -> str:
     return _url(text, ("redis", "rediss"))
 
@@ -159,6 +165,8 @@ def text_of(value) -> str:
     """A parsed value as its process reads it back: lists comma-joined, 5.0 → "5"."""
     if isinstance(value, tuple):
         return ",".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return repr(value).removesuffix(".0")
     return str(value)

@@ -85,7 +85,13 @@ def _target(host_name: str, port_name: str) -> Callable[[dict[str, Any]], str | 
     return _derive(host_name, port_name, build=lambda host, port: f"{host}:{port}")
 
 
-RUNBOOK_BASE_URL = "https://github.com/EliabLemus/taskmgr/blob/main/docs/runbook.md"
+def _runbook(values: dict[str, Any]) -> str | None:
+    """The bridge's own /runbook page (docs/runbook.md rendered, alert-bridge/bridge/runbook.py),
+    as people reach the bridge (BRIDGE_EXTERNAL_URL, defined above it)."""
+    base = values.get("BRIDGE_EXTERNAL_URL")
+    return None if base is None else f"{base}/runbook"
+
+
 LOCAL = "127.0.0.1"
 
 V = Variable
@@ -130,13 +136,9 @@ VARIABLES: tuple[Variable, ...] = (
         p.redis_url,
         to=(API, *BRIDGE_SIDE),
     ),
-    V(
-        "GRAFANA_URL",
-        _derive("GRAFANA_PORT", build=lambda port: _url(LOCAL, port)),
-        p.http_url,
-        to=BRIDGE_SIDE,
-    ),
-    V("RUNBOOK_BASE_URL", RUNBOOK_BASE_URL, p.http_url),
+    # a Grafana link in Slack messages and dashboard_url in the rules only when set
+    # explicitly: a guessed URL would be a dead link wherever Grafana is not running
+    V("GRAFANA_URL", "", p.optional_http_url, to=BRIDGE_SIDE),
     # where people reach the bridge's own pages (Acknowledge links in Slack); a listen
     # address of 0.0.0.0 is no address to open: set it then (compose does)
     V(
@@ -145,6 +147,12 @@ VARIABLES: tuple[Variable, ...] = (
         p.http_url,
         to=BRIDGE_SIDE,
     ),
+    # runbook links in the rules; by default the bridge's own /runbook page (below
+    # BRIDGE_EXTERNAL_URL, whose value its default reads)
+    V("RUNBOOK_BASE_URL", _runbook, p.http_url),
+    # Alertmanager serves its web UI (the official image does; Debian's package has none):
+    # only then do Slack messages carry a Silence link into it
+    V("ALERTMANAGER_UI", "false", p.boolean, to=BRIDGE_SIDE),
     # --- alerting -----------------------------------------------------------------------
     V("ERROR_RATE_THRESHOLD", "5.0", p.percent),  # percent of requests answered 5xx
     V("LATENCY_P95_THRESHOLD", "500.0", p.positive_number),  # milliseconds

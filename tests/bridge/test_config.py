@@ -22,6 +22,8 @@ def test_the_stacks_bridge_env_is_a_complete_config():
     assert config.alertmanager_warmup_seconds == 135
     # Acknowledge links: the bridge's own address, valid an hour
     assert (config.external_url, config.ack_link_ttl_seconds) == ("http://127.0.0.1:8001", 3600)
+    # make run: no Grafana link unless GRAFANA_URL is set, no Alertmanager web UI (Debian's)
+    assert (config.grafana_url, config.alertmanager_ui) == (None, False)
 
 
 def test_reads_every_variable():
@@ -51,6 +53,7 @@ def test_reads_every_variable():
             "BRIDGE_EXTERNAL_URL": "https://bridge.example/alerts/",
             "ACK_SIGNING_KEY": ACK_KEY,
             "ACK_LINK_TTL_SECONDS": "600",
+            "ALERTMANAGER_UI": "true",
         }
     )
 
@@ -79,6 +82,7 @@ def test_reads_every_variable():
         external_url="https://bridge.example/alerts",
         ack_signing_key=ACK_KEY,
         ack_link_ttl_seconds=600,
+        alertmanager_ui=True,
     )
 
 
@@ -119,6 +123,7 @@ def test_a_missing_shared_value_is_named_never_defaulted():
         ({"SLACK_WEBHOOK_URL": "hooks.slack.com/x"}, "SLACK_WEBHOOK_URL must be a http/https URL"),
         ({"GRAFANA_URL": "ftp://g"}, "GRAFANA_URL must be"),
         ({"ALERTMANAGER_URLS": "am:9093"}, "ALERTMANAGER_URLS must be a http/https URL"),
+        ({"ALERTMANAGER_UI": "yes"}, "ALERTMANAGER_UI must be true or false, got 'yes'"),
         ({"BRIDGE_PORT": "70000"}, "BRIDGE_PORT must be a port number"),
         ({"ACK_SIGNING_KEY": "sixteen-chars-ok"}, "ACK_SIGNING_KEY must be at least 32"),
         ({"BRIDGE_EXTERNAL_URL": "bridge:8001"}, "BRIDGE_EXTERNAL_URL must be a http/https URL"),

@@ -12,10 +12,16 @@ from alertstore.records import AlertEvent, new_record
 from bridge.slack import BLUE, GREEN, ORANGE, RED, Links, build_message
 from testkit.slack import FakeSlack, validate
 
+# compose: Grafana configured, Alertmanager with its web UI
 LINKS = Links(
     prometheus_url="http://prometheus.test:9090",
     alertmanager_url="http://alertmanager.test:9093",
-    grafana_url="http://grafana.test:3000/d/taskmgr",
+    grafana_url="http://grafana.test:3000",
+    alertmanager_ui=True,
+)
+# make run on Debian: no Grafana, an Alertmanager without web UI
+MAKE_RUN_LINKS = Links(
+    prometheus_url="http://prometheus.test:9090", alertmanager_url="http://alertmanager.test:9093"
 )
 
 
@@ -243,26 +249,48 @@ def test_resolved_message_offers_no_silence():
     assert "Silence" not in buttons(build_message(resolved_record(), "resolved", LINKS))
 
 
-def test_links_prefer_the_alerts_own_urls():
+def test_links_are_the_alerts_graph_its_runbook_and_grafana_around_the_incident():
     record = error_rate_record()
 
     links = buttons(build_message(record, "firing", LINKS))
 
     assert links["Prometheus graph"] == record["generator_url"]
-    assert links["Grafana"] == record["annotations"]["dashboard_url"]
     assert links["Runbook"] == record["annotations"]["runbook_url"]
+    grafana = urlsplit(links["Grafana"])
+    assert grafana._replace(query="").geturl() == "http://grafana.test:3000/d/taskmgr/taskmgr"
+    half_an_hour_before = (STARTED - timedelta(minutes=30)).timestamp() * 1000
+    assert parse_qs(grafana.query) == {"from": [str(round(half_an_hour_before))], "to": ["now"]}
 
 
-def test_links_fall_back_to_the_configured_places_and_drop_unsafe_urls():
+def test_a_resolved_incidents_grafana_view_ends_after_it():
+    links = buttons(build_message(resolved_record(), "resolved", LINKS))
+
+    after = datetime.fromisoformat(resolved_record()["ends_at"]) + timedelta(minutes=30)
+    to = parse_qs(urlsplit(links["Grafana"]).query)["to"]
+    assert to == [str(round(after.timestamp() * 1000))]
+
+
+def test_make_runs_messages_link_no_grafana_and_no_alertmanager_ui():
+    """Without GRAFANA_URL and without Alertmanager's web UI (Debian's package), every link
+    left opens a real page: the alert's graph and its runbook."""
+    record = error_rate_record()
+
+    links = buttons(build_message(record, "firing", MAKE_RUN_LINKS))
+
+    assert set(links) == {"Prometheus graph", "Runbook"}
+
+
+def test_links_fall_back_to_the_alerts_series_and_drop_unsafe_urls():
     record = error_rate_record(
-        generator_url="",
+        generator_url="javascript:alert(1)",
         annotations={"summary": "s", "runbook_url": "javascript:alert(1)"},
     )
 
     links = buttons(build_message(record, "firing", LINKS))
 
-    assert links["Prometheus graph"] == LINKS.prometheus_url
-    assert links["Grafana"] == LINKS.grafana_url
+    graph = urlsplit(links["Prometheus graph"])
+    assert graph._replace(query="").geturl() == "http://prometheus.test:9090/graph"
+    assert parse_qs(graph.query)["g0.expr"] == ['ALERTS{alertname="HighErrorRate"}']
     assert "Runbook" not in links
 
 

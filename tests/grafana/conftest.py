@@ -11,13 +11,15 @@ from stack.settings import load
 
 @pytest.fixture(scope="session")
 def rendered_rules(tmp_path_factory) -> list[dict]:
-    """Every rule of the fast-profile render with default settings (no .env, no env vars)."""
+    """Every rule of the fast-profile render with default settings (no .env, no env vars)
+    and a Grafana configured: the alerts carry a dashboard link only when GRAFANA_URL is set."""
     state = tmp_path_factory.mktemp("grafana-state")
     settings = load(
         {
             "ALERT_BRIDGE_TOKEN": "grafana-test-token",
             "ACK_SIGNING_KEY": "grafana-test-ack-signing-key-0123456789",
             "STATE_DIR": str(state),
+            "GRAFANA_URL": "http://grafana.test:3000",
         },
         dotenv=None,
         overrides={"TIMING_PROFILE": "fast"},

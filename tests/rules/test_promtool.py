@@ -136,6 +136,31 @@ def test_every_alert_links_its_runbook_section(rendered):
             assert rule["alert"].lower() in anchors, f"docs/runbook.md lacks ## {rule['alert']}"
 
 
+def _alert_links(settings, out_dir) -> dict[str, dict]:
+    rules = rules_in(render(settings, out_dir) / "rules" / RULES)
+    return {rule["alert"]: rule["annotations"] for rule in rules if "alert" in rule}
+
+
+def test_by_default_the_alerts_link_the_bridges_runbook_page_and_no_grafana(tmp_path):
+    """`make run`: the runbook is the bridge's own /runbook page; no Grafana is configured,
+    so no alert carries a dashboard link that would not open."""
+    settings = stack_settings(tmp_path, BRIDGE_PORT="8111")
+    for alert, annotations in _alert_links(settings, tmp_path / "config").items():
+        runbook = f"http://127.0.0.1:8111/runbook#{alert.lower()}"
+        assert annotations["runbook_url"] == runbook
+        assert not annotations.get("dashboard_url"), alert
+
+
+def test_an_explicit_grafana_url_and_runbook_base_url_are_what_the_alerts_link(tmp_path):
+    settings = stack_settings(
+        tmp_path, GRAFANA_URL="https://grafana.example/", RUNBOOK_BASE_URL="https://docs.example/rb"
+    )
+    links = _alert_links(settings, tmp_path / "config")
+    assert links["HighErrorRate"]["dashboard_url"] == "https://grafana.example/d/taskmgr/taskmgr"
+    assert links["HighLatency"]["dashboard_url"] == "https://grafana.example/d/taskmgr/taskmgr"
+    assert links["ApiDown"]["runbook_url"] == "https://docs.example/rb#apidown"
+
+
 def test_only_the_api_alerts_damp_flapping(rendered):
     keep = {
         rule["alert"]: rule.get("keep_firing_for")

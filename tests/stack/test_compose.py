@@ -174,3 +174,40 @@ def test_images_are_slim_and_run_as_a_non_root_user(dockerfile):
     assert lines[[ln.startswith("FROM") for ln in lines].index(True)].endswith("-slim")
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
+
+
+def test_composes_links_point_at_its_published_uis(tmp_path):
+    """With the official images (web UIs) and Grafana: Slack messages link to Grafana and to a
+    silence, and every alert's runbook link is the bridge's /runbook on its published port."""
+    dotenv = f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\n"
+    services = compose_config(tmp_path / "project", dotenv)["services"]
+    env = compose_render_env(tmp_path / "project", dotenv)
+    out_dir = render(load(env, dotenv=None), tmp_path / "rendered")
+    bridge = read_env(out_dir / "bridge.env")
+
+    published = {
+        name: {str(p["target"]): str(p["published"]) for p in services[name]["ports"]}
+        for name in ("alert-bridge", "grafana", "prometheus", "alertmanager")
+    }
+    assert bridge["ALERTMANAGER_UI"] == "true"
+    assert bridge["GRAFANA_URL"] == f"http://localhost:{published['grafana']['3000']}"
+    assert bridge["PROMETHEUS_EXTERNAL_URL"] == (
+        f"http://localhost:{published['prometheus']['9090']}"
+    )
+    assert bridge["ALERTMANAGER_EXTERNAL_URL"] == (
+        f"http://localhost:{published['alertmanager']['9093']}"
+    )
+    rules = yaml.safe_load((out_dir / "rules" / "taskmgr.yml").read_text())["groups"][0]["rules"]
+    runbook = f"http://localhost:{published['alert-bridge']['8001']}/runbook"
+    for rule in (r for r in rules if "alert" in r):
+        assert rule["annotations"]["runbook_url"] == f"{runbook}#{rule['alert'].lower()}"
+        dashboard = rule["annotations"].get("dashboard_url")
+        assert dashboard in (None, f"{bridge['GRAFANA_URL']}/d/taskmgr/taskmgr"), rule["alert"]
+    (error_rate,) = [r for r in rules if r.get("alert") == "HighErrorRate"]
+    assert error_rate["annotations"]["dashboard_url"].startswith(bridge["GRAFANA_URL"])
+
+
+def test_the_bridge_image_ships_the_runbook_it_serves():
+    lines = (REPO / "alert-bridge/Dockerfile").read_text().splitlines()
+    assert "COPY docs/runbook.md docs/runbook.md" in lines  # /app/docs/runbook.md
+    assert "WORKDIR /app" in lines
