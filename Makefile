@@ -57,7 +57,7 @@ soak: venv ## Ten minutes of mixed load against the running stack (make run); re
 	STATE_DIR=$(STATE_DIR) $(PY) -m soak $(ARGS)
 
 compose-up: ## Start the stack in containers (needs Docker and a .env with the secrets)
-	@test -f .env || { echo "no .env: cp .env.example .env, then set DJANGO_SECRET_KEY and ALERT_BRIDGE_TOKEN"; exit 1; }
+	@test -f .env || { echo "no .env: cp .env.example .env, then set DJANGO_SECRET_KEY, ALERT_BRIDGE_TOKEN and ACK_SIGNING_KEY"; exit 1; }
 	$(COMPOSE) up -d --build
 
 compose-down: ## Stop the containers (volumes are kept)

@@ -179,7 +179,9 @@ def test_images_are_slim_and_run_as_a_non_root_user(dockerfile):
 def test_composes_links_point_at_its_published_uis(tmp_path):
     """With the official images (web UIs) and Grafana: Slack messages link to Grafana and to a
     silence, and every alert's runbook link is the bridge's /runbook on its published port."""
-    dotenv = f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\n"
+    dotenv = (
+        f"DJANGO_SECRET_KEY={'k' * 50}\nALERT_BRIDGE_TOKEN={'t' * 20}\nACK_SIGNING_KEY={'a' * 32}\n"
+    )
     services = compose_config(tmp_path / "project", dotenv)["services"]
     env = compose_render_env(tmp_path / "project", dotenv)
     out_dir = render(load(env, dotenv=None), tmp_path / "rendered")
