@@ -41,6 +41,8 @@ class BridgeConfig:
     port: int
     outbox_metrics_port: int
     prometheus_url: str  # links in Slack messages
+    prometheus_query_url: str  # where the webhook asks Prometheus (bridge.prom)
+    prometheus_query_budget_seconds: float  # the most those questions add to a webhook
     alertmanager_url: str
     grafana_url: str
     alertmanager_urls: tuple[str, ...]  # the Alertmanager APIs reconciliation asks
@@ -56,6 +58,7 @@ class BridgeConfig:
             _check_url("SLACK_WEBHOOK_URL", self.slack_webhook_url, ("http", "https"))
         for name, url in (
             ("PROMETHEUS_EXTERNAL_URL", self.prometheus_url),
+            ("PROMETHEUS_URL", self.prometheus_query_url),
             ("ALERTMANAGER_EXTERNAL_URL", self.alertmanager_url),
             ("GRAFANA_URL", self.grafana_url),
             *(("ALERTMANAGER_URLS", url) for url in self.alertmanager_urls),
@@ -77,6 +80,7 @@ class BridgeConfig:
             ("RECONCILE_INTERVAL_SECONDS", self.reconcile_interval_seconds),
             ("ALERTMANAGER_WARMUP_SECONDS", self.alertmanager_warmup_seconds),
             ("HEARTBEAT_TIMEOUT_SECONDS", self.heartbeat_timeout_seconds),
+            ("PROMETHEUS_QUERY_BUDGET_SECONDS", self.prometheus_query_budget_seconds),
         ):
             if value <= 0:
                 raise ConfigError(f"{name} must be positive")
@@ -154,6 +158,8 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("BRIDGE_PORT", "port", _number(int)),
     ("OUTBOX_METRICS_PORT", "outbox_metrics_port", _number(int)),
     ("PROMETHEUS_EXTERNAL_URL", "prometheus_url", _text),
+    ("PROMETHEUS_URL", "prometheus_query_url", _text),
+    ("PROMETHEUS_QUERY_BUDGET_SECONDS", "prometheus_query_budget_seconds", _number(float)),
     ("ALERTMANAGER_EXTERNAL_URL", "alertmanager_url", _text),
     ("GRAFANA_URL", "grafana_url", _text),
     ("ALERTMANAGER_URLS", "alertmanager_urls", _urls),
