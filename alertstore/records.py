@@ -178,8 +178,10 @@ def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
         suppressed_by=None,
         flaps=0,
         resolution="alertmanager" if resolved else None,
-        **UNMEASURED,
-        **{name: value for name, value in event.facts.items() if name in FACT_FIELDS},
+        **{
+            **UNMEASURED,
+            **{name: value for name, value in event.facts.items() if name in FACT_FIELDS},
+        },
     )
 
 

@@ -141,6 +141,6 @@ def _measured(
         facts = {**prom.culprit_facts(event, own), **prom.resolve_facts(own)}
         for note in (facts.get("culprits_note"), facts.get("resolved_note")):
             if note and note.startswith("Prometheus"):
-                log.warning("%s for %s: %s", "measuring", event.labels["alertname"], note)
+                log.warning("measuring %s: %s", event.labels["alertname"], note)
         measured.append(replace(event, facts=facts))
     return measured

@@ -140,7 +140,7 @@ def test_a_foreign_schema_version_refuses_the_write(store):
     store.set(layout.SCHEMA_KEY, "0")
 
     with pytest.raises(
-        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 2$"
+        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 3$"
     ):
         record(store)
     assert store.keys("*") == [layout.SCHEMA_KEY.encode()]
@@ -212,3 +212,46 @@ def test_unknown_states_and_notifications_are_refused(store):
         writer.mark_notification(store, aid, 0, "delivered", None, None, T0)
     with pytest.raises(Exception, match="no notification 5"):
         writer.mark_notification(store, aid, 5, "sent", 200, None, T0)
+
+
+# --- schema 3: what the bridge measured (bridge.prom) travels with the transition -------
+
+
+def test_measured_facts_are_stored_with_the_transition_that_owes_their_message(store):
+    from dataclasses import replace
+
+    culprits = [{"route": "api/v1/tasks/", "value": 37.5}]
+    firing = replace(event(), facts={"culprits": culprits, "culprits_note": None})
+    aid = record(store, firing).alert_id
+    # a repeat of the firing measures nothing new and changes nothing
+    record(store, replace(event(), facts={"culprits": [], "culprits_note": "late"}))
+    assert reader.get_alert(store, aid)["culprits"] == culprits
+
+    exact = 0.1 + 0.2  # 0.30000000000000004: more digits than Redis' cjson prints
+    facts = {"resolved_value": exact, "peak_value": 41.25, "resolved_note": None}
+    ended = replace(event(status="resolved", ends_at=T0 + minutes(4.2)), facts=facts)
+    record(store, ended, at=T0 + minutes(5))
+
+    resolved = reader.get_alert(store, aid)
+    assert resolved["culprits"] == culprits  # kept: where it broke when it fired
+    assert (resolved["resolved_value"], resolved["peak_value"]) == (exact, 41.25)
+    assert resolved["duration_seconds"] == pytest.approx(252.0)
+
+    record(store, event(), at=T0 + minutes(6))  # reopened (lifecycle): that resolve was not
+    reopened = reader.get_alert(store, aid)
+    assert reopened["status"] == "firing"
+    assert [reopened[n] for n in ("resolved_value", "peak_value", "duration_seconds")] == [
+        None,
+        None,
+        None,
+    ]
+
+
+def test_an_inferred_resolve_gets_its_duration_and_empty_lists_stay_lists(store):
+    aid = record(store).alert_id
+
+    writer.resolve_inferred(store, aid, now=T0 + minutes(3))
+
+    resolved = reader.get_alert(store, aid)
+    assert resolved["duration_seconds"] == pytest.approx(180.0)
+    assert resolved["culprits"] == [] and resolved["silence_ids"] == []  # cjson writes {}

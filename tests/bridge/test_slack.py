@@ -394,9 +394,10 @@ def test_an_inferred_resolve_says_it_was_inferred():
     message = build_message(resolved_record(resolution="inferred"), "resolved", LINKS)
 
     assert shown(message["text"]) == (
-        "[RESOLVED] HighErrorRate — resolved (inferred: no Alertmanager has it any more) "
-        "after 4m 30s"
+        "[RESOLVED] HighErrorRate — resolved: no longer reported by Alertmanager (after 4m 30s)"
     )
-    assert facts(message)["Resolution"] == "inferred: Alertmanager no longer has this alert"
+    assert facts(message)["Resolution"] == (
+        "resolved: no longer reported by Alertmanager (inferred by reconciliation)"
+    )
     plain = build_message(resolved_record(), "resolved", LINKS)
     assert "Resolution" not in facts(plain)
