@@ -296,7 +296,11 @@ def _apply(
 
 def _facts(event: records.AlertEvent) -> str:
     """The event's measured fields as the script sets them ('' when none)."""
-    facts = {name: v for name, v in event.facts.items() if name in records.FACT_FIELDS}
+    return _encode_facts(event.facts)
+
+
+def _encode_facts(measured: dict) -> str:
+    facts = {name: v for name, v in measured.items() if name in records.FACT_FIELDS}
     if not facts:
         return ""
     for name in ("resolved_value", "peak_value"):  # stored exact (records.encode)
@@ -365,7 +369,9 @@ def record_transition(
     )[0]
 
 
-def _reconcile(redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: datetime):
+def _reconcile(
+    redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: datetime, facts: str = ""
+):
     raw = redis.get(layout.record_key(alert_id))
     if raw is None:
         return Outcome(alert_id, "duplicate", None)
@@ -378,15 +384,19 @@ def _reconcile(redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: 
         event=event,
         score=repr(records.epoch(datetime.fromisoformat(record["starts_at"]))),
         by=by,
+        facts=facts,
     )
     # The cooldown and flap window only matter to webhook events; any valid value will do.
     return _apply(redis, [item], now=now, cooldown_seconds=1, flap_window_seconds=0)[0]
 
 
-def resolve_inferred(redis: redis_lib.Redis, alert_id: str, *, now: datetime) -> Outcome:
+def resolve_inferred(
+    redis: redis_lib.Redis, alert_id: str, *, now: datetime, facts: dict | None = None
+) -> Outcome:
     """Reconciliation: no Alertmanager has this instance any more (lifecycle event `gone`):
-    a firing record is resolved with resolution "inferred", ends_at = now."""
-    return _reconcile(redis, alert_id, "gone", "", now)
+    a firing record is resolved with resolution "inferred", ends_at = now, and `facts`
+    (what was measured at the resolve, records.FACT_FIELDS) set on it."""
+    return _reconcile(redis, alert_id, "gone", "", now, _encode_facts(facts or {}))
 
 
 def mark_suppressed(

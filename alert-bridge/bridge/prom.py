@@ -8,6 +8,9 @@
 * When one resolves: the alert's recorded series at the resolve (`resolved_value`) and its
   peak from `starts_at` to the resolve (`peak_value`, `max_over_time`), both at the resolve
   (Alertmanager's `endsAt`, or now), so value, peak and `duration_seconds` cover one window.
+  The webhook asks for a resolve Alertmanager sends; reconciliation (bridge.reconcile, in
+  the delivery worker) for one it infers — on the fast profile it often sees the alert
+  gone before Alertmanager's resolve arrives.
 
 Every question of one webhook runs concurrently under one deadline,
 PROMETHEUS_QUERY_BUDGET_SECONDS (default 1 s): the webhook answers at most that much later
@@ -162,12 +165,12 @@ def culprit_queries(event: records.AlertEvent, at: datetime) -> dict[str, Query]
     return {"culprits": Query(promql, at)}
 
 
-def resolve_queries(event: records.AlertEvent, at: datetime) -> dict[str, Query]:
-    """Value at `at` and peak since starts_at, for a resolved event ({} when none apply)."""
-    series = SERIES.get(event.labels.get("alertname", ""))
+def resolve_queries(alertname: str, starts_at: datetime, at: datetime) -> dict[str, Query]:
+    """Value at `at` and peak since starts_at, for a resolve ({} when none apply)."""
+    series = SERIES.get(alertname)
     if series is None:
         return {}
-    window = _window(event.starts_at, at)
+    window = _window(starts_at, at)
     peak = f"max_over_time({series.record}[{window}]) * {series.scale:g}"
     return {"resolved_value": Query(series.value, at), "peak_value": Query(peak, at)}
 

@@ -121,7 +121,7 @@ def _measured(
             own = prom.culprit_queries(event, now)
         elif event.status == "resolved" and statuses[key] in (None, "firing"):
             ends = min(event.ends_at or now, now)
-            own = prom.resolve_queries(event, ends)
+            own = prom.resolve_queries(event.labels["alertname"], event.starts_at, ends)
         else:
             continue
         asked[id(event)] = (position, list(own))
