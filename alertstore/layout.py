@@ -65,14 +65,19 @@ about 125 bytes each in Redis 7: ~1 KB of indexes beside a typical ~1.4 KB recor
 
 Schema history. 1: ``taskmgr:alerts:index`` (every record) and one index per filter value,
 ``taskmgr:alerts:by:severity:{S}``, ``…:alert_type:{t}``, ``…:status:{s}``; a listing with
-several filters walked the smallest one. 2: the combination indexes above.
-``python -m alertstore.migrate`` upgrades a schema-1 store in place (``MIGRATES_FROM``).
-Still 2 since issue 11 added the record fields ``flaps`` and ``resolution`` and the
-fingerprint hashes: both are additive. ``records.decode`` gives a record written before
-them their defaults (0; "alertmanager" when resolved, else None), a schema-2 reader of
-either vintage reads every record (unknown fields are ignored), and the scripts keep
-whatever fields a record has. A bump would have forced a migration and a stop of every
-bridge for no change in any key's meaning; a change of meaning still gets one.
+several filters walked the smallest one. 2: the combination indexes above. Issue 11 added
+the record fields ``flaps`` and ``resolution`` and the fingerprint hashes without a bump
+(additive: ``records.decode`` gives older records their defaults). 3 (issue 12): records
+say where it broke and what the resolve measured — ``culprits``, ``culprits_note``,
+``resolved_value``, ``peak_value``, ``resolved_note``, ``duration_seconds`` — and who
+acknowledged them: ``acknowledged_by``, ``acknowledged_at``, ``ack_comment``,
+``silence_ids``. Keys are unchanged. Bumped because the meaning of a resolved record
+changed: a schema-3 resolve carries its duration and the value at resolve (or why it has
+none), and a schema-2 bridge still running would keep writing resolves that silently lack
+them; readiness refusing the mismatch makes a half-upgraded deployment visible.
+``python -m alertstore.migrate`` upgrades a schema-1 or schema-2 store in place
+(``MIGRATES_FROM``): 1 → 2 rebuilds the indexes, 2 → 3 writes the new fields into every
+record (defaults; ``duration_seconds`` from ``starts_at``/``ends_at`` of resolved ones).
 
 API and pipeline keys
 =====================
@@ -105,8 +110,8 @@ from urllib.parse import quote, unquote
 
 from alertstore.records import SEVERITIES, STATUSES
 
-SCHEMA_VERSION = "2"
-MIGRATES_FROM = ("1",)
+SCHEMA_VERSION = "3"
+MIGRATES_FROM = ("1", "2")
 MIGRATE_COMMAND = "python -m alertstore.migrate"
 
 

@@ -1,13 +1,22 @@
-"""Upgrade a schema-1 alert store to the current schema in place: `python -m alertstore.migrate`.
+"""Upgrade an older alert store to the current schema in place: `python -m alertstore.migrate`.
 
-Schema 1 indexed each filter value on its own; this builds the combination indexes from
-the records (fields) and schema 1's all-records index (exact scores: a record keeps
-starts_at only to the millisecond), then deletes schema 1's indexes and stamps the new
-version in one transaction. Until then the store stays a complete schema-1 store — the
-new reader and writer refuse it (the bridge answers 503, so Alertmanager retries) — and a
-run that fails or finds the store changed underneath it (a schema-1 bridge still writing)
-removes what it built and can simply be run again. Records are never touched. Redis needs
-room for both schemas' indexes meanwhile (12 entries per record, ~1.5 KB).
+1 → 2: schema 1 indexed each filter value on its own; this builds the combination indexes
+from the records (fields) and schema 1's all-records index (exact scores: a record keeps
+starts_at only to the millisecond), then deletes schema 1's indexes and stamps 2 in one
+transaction. Until then the store stays a complete schema-1 store — the new reader and
+writer refuse it (the bridge answers 503, so Alertmanager retries) — and a run that fails
+or finds the store changed underneath it (a schema-1 bridge still writing) removes what it
+built and can simply be run again. Redis needs room for both schemas' indexes meanwhile
+(12 entries per record, ~1.5 KB).
+
+2 → 3: writes schema 3's record fields (layout's schema history) into every record that
+lacks them — defaults, and `duration_seconds` of a resolved record from its times — in
+batches, each one transaction watching its records (a record written meanwhile is read
+again), then stamps 3 in a transaction watching the schema and the all-records index. A
+schema-2 bridge still writing makes the run stop with StoreChanged; what it filled in is
+harmless to schema 2 (its reader ignores unknown fields, its scripts keep them), so the
+store stays a valid schema-2 store and the run can be repeated. Indexes are not touched.
+A schema-1 store goes through both steps.
 
     python -m alertstore.migrate [--redis-url URL]   (default: $REDIS_URL)
 """
@@ -15,6 +24,7 @@ room for both schemas' indexes meanwhile (12 entries per record, ~1.5 KB).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -64,21 +74,12 @@ def _build(redis: redis_lib.Redis) -> int:
     return built
 
 
-def migrate(redis: redis_lib.Redis) -> int | None:
-    """Upgrade the store; how many records were indexed, None when there was nothing to do
-    (already at SCHEMA_VERSION, or empty). SchemaMismatch for a version it cannot upgrade,
-    StoreChanged when something wrote meanwhile (nothing changed; run it again)."""
+def _v1_to_v2(redis: redis_lib.Redis) -> int:
+    """Schema 1 → 2 (module docstring); how many records were indexed."""
     with redis.pipeline() as watching:
         watching.watch(*_V1_WATCHED)
-        stored = watching.get(layout.SCHEMA_KEY)
-        version = None if stored is None else layout.text(stored)
-        if version is None or version == layout.SCHEMA_VERSION:
-            return None
-        if version not in layout.MIGRATES_FROM:
-            raise layout.SchemaMismatch(
-                f"alert store schema is {version}: {layout.MIGRATE_COMMAND} upgrades "
-                f"{', '.join(layout.MIGRATES_FROM)} to {layout.SCHEMA_VERSION}"
-            )
+        if layout.text(watching.get(layout.SCHEMA_KEY) or b"") != "1":
+            raise StoreChanged("the alert store's schema changed while migrating; run again")
         old, leftovers = _index_keys(redis)
         if leftovers:  # from a run that died before cleaning up
             redis.delete(*leftovers)
@@ -86,7 +87,7 @@ def migrate(redis: redis_lib.Redis) -> int | None:
             built = _build(redis)
             watching.multi()
             watching.delete(*old)
-            watching.set(layout.SCHEMA_KEY, layout.SCHEMA_VERSION)
+            watching.set(layout.SCHEMA_KEY, "2")
             watching.execute()
         except BaseException as exc:
             _, new = _index_keys(redis)
@@ -99,6 +100,84 @@ def migrate(redis: redis_lib.Redis) -> int | None:
                 ) from exc
             raise
     return built
+
+
+def upgraded_record(raw: str | bytes) -> str | None:
+    """A stored record with schema 3's fields filled in; None when it has them all."""
+    stored = json.loads(raw)
+    missing = {k: v for k, v in records.defaults(stored).items() if k not in stored}
+    if not missing:
+        return None
+    return json.dumps({**stored, **missing}, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fill(redis: redis_lib.Redis, ids: list[str]) -> int:
+    """Fill in one batch of records in one transaction; a batch written meanwhile is read
+    again (a few times, then StoreChanged)."""
+    keys = [layout.record_key(alert_id) for alert_id in ids]
+    for _ in range(_FILL_ATTEMPTS):
+        with redis.pipeline() as pipe:
+            try:
+                pipe.watch(*keys)
+                upgrades = {
+                    key: upgraded
+                    for key, raw in zip(keys, pipe.mget(keys), strict=True)
+                    if raw is not None and (upgraded := upgraded_record(raw)) is not None
+                }
+                pipe.multi()
+                for key, upgraded in upgrades.items():
+                    pipe.set(key, upgraded)
+                pipe.execute()
+                return len(upgrades)
+            except redis_lib.WatchError:
+                continue
+    raise StoreChanged(_V2_WRITING)
+
+
+_FILL_ATTEMPTS = 5
+_V2_WRITING = (
+    "the alert store changed while migrating (is a schema-2 alert bridge still writing?); "
+    "the store is still a valid schema-2 store: stop it and run again"
+)
+
+
+def _v2_to_v3(redis: redis_lib.Redis) -> int:
+    """Schema 2 → 3 (module docstring); how many records the store holds."""
+    with redis.pipeline() as watching:
+        # every new record enters the all-records index: one appearing means a writer
+        watching.watch(layout.SCHEMA_KEY, layout.INDEX_KEY)
+        if layout.text(watching.get(layout.SCHEMA_KEY) or b"") != "2":
+            raise StoreChanged("the alert store's schema changed while migrating; run again")
+        total = redis.zcard(layout.INDEX_KEY)
+        for start in range(0, total, BATCH):
+            ids = redis.zrange(layout.INDEX_KEY, start, start + BATCH - 1)
+            _fill(redis, [layout.text(alert_id) for alert_id in ids])
+        try:
+            watching.multi()
+            watching.set(layout.SCHEMA_KEY, "3")
+            watching.execute()
+        except redis_lib.WatchError as exc:
+            raise StoreChanged(_V2_WRITING) from exc
+    return total
+
+
+def migrate(redis: redis_lib.Redis) -> int | None:
+    """Upgrade the store; how many records it holds, None when there was nothing to do
+    (already at SCHEMA_VERSION, or empty). SchemaMismatch for a version it cannot upgrade,
+    StoreChanged when something wrote meanwhile (the store is still valid at the version
+    it had, or at 2; run it again)."""
+    stored = redis.get(layout.SCHEMA_KEY)
+    version = None if stored is None else layout.text(stored)
+    if version is None or version == layout.SCHEMA_VERSION:
+        return None
+    if version not in layout.MIGRATES_FROM:
+        raise layout.SchemaMismatch(
+            f"alert store schema is {version}: {layout.MIGRATE_COMMAND} upgrades "
+            f"{', '.join(layout.MIGRATES_FROM)} to {layout.SCHEMA_VERSION}"
+        )
+    if version == "1":
+        _v1_to_v2(redis)
+    return _v2_to_v3(redis)
 
 
 def main() -> int:
@@ -121,7 +200,7 @@ def main() -> int:
     if built is None:
         print(f"alert store needs no migration (schema {layout.SCHEMA_VERSION} or empty)")
     else:
-        print(f"alert store upgraded to schema {layout.SCHEMA_VERSION}: {built} records indexed")
+        print(f"alert store upgraded to schema {layout.SCHEMA_VERSION}: {built} records")
     return 0
 
 

@@ -41,6 +41,16 @@ class Notification(TypedDict):
     sent_at: str | None
 
 
+class Culprit(TypedDict):
+    """One route where the alert's series is worst: the route template, never an id."""
+
+    route: str
+    value: float  # in the alert's unit (% for HighErrorRate, ms for HighLatency)
+
+
+MAX_CULPRITS = 3
+
+
 class AlertRecord(TypedDict):
     id: str
     alert_type: str
@@ -64,12 +74,17 @@ class AlertRecord(TypedDict):
     suppressed_by: str | None
     flaps: int  # re-fires of this fingerprint, each within the flap window of a resolve
     resolution: str | None  # RESOLUTIONS; None while firing
-    # Acknowledge (bridge.ack, writer.acknowledge): who, when (ISO), their comment, and the
-    # Alertmanager silences made for it; None / [] until acknowledged
+    # schema 3 (issue 12): where it broke, and what the resolve measured
+    culprits: list[Culprit]  # at most MAX_CULPRITS, worst first; [] when none
+    culprits_note: str | None  # why `culprits` is empty (None: no culprit query applies)
+    resolved_value: float | None  # the alert's series when it resolved (Prometheus)
+    peak_value: float | None  # its max_over_time from starts_at to the resolve
+    resolved_note: str | None  # why resolved_value / peak_value are missing
+    duration_seconds: float | None  # starts_at → ends_at; None while firing
     acknowledged_by: str | None
-    acknowledged_at: str | None
+    acknowledged_at: str | None  # ISO (isoformat)
     ack_comment: str | None
-    silence_ids: list[str]
+    silence_ids: list[str]  # Alertmanager silences the acknowledge created
 
 
 FIELDS = tuple(AlertRecord.__annotations__)
@@ -86,6 +101,9 @@ class AlertEvent:
     annotations: dict[str, str] = field(default_factory=dict)
     ends_at: datetime | None = None
     generator_url: str = ""
+    # what the bridge measured in Prometheus for this event (bridge.prom): record fields
+    # set when the event creates or resolves the record, e.g. culprits, resolved_value
+    facts: dict = field(default_factory=dict)
 
 
 def isoformat(moment: datetime) -> str:
@@ -160,52 +178,81 @@ def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
         suppressed_by=None,
         flaps=0,
         resolution="alertmanager" if resolved else None,
-        **_unacknowledged(),
+        **{
+            **UNMEASURED,
+            **{name: value for name, value in event.facts.items() if name in FACT_FIELDS},
+        },
     )
+
+
+# Schema 3's fields as a record has them before anything measured or acknowledged it.
+UNMEASURED = {
+    "culprits": [],
+    "culprits_note": None,
+    "resolved_value": None,
+    "peak_value": None,
+    "resolved_note": None,
+    "duration_seconds": None,
+    "acknowledged_by": None,
+    "acknowledged_at": None,
+    "ack_comment": None,
+    "silence_ids": [],
+}
+# what an event's `facts` may set (bridge.prom measures them)
+FACT_FIELDS = ("culprits", "culprits_note", "resolved_value", "peak_value", "resolved_note")
+# cleared when a resolved record fires again (reopen): they described a resolve that was not
+RESOLVE_FIELDS = ("resolved_value", "peak_value", "resolved_note", "duration_seconds")
+# Redis' cjson encodes an empty Lua table as {}: these are lists whatever it wrote.
+_LISTS = ("culprits", "silence_ids", "notifications")
 
 
 # The writer's Lua scripts decode and re-encode records with Redis' cjson, which prints
 # numbers with 14 significant digits. Measured values are therefore stored as their
 # shortest exact decimal string and turned back into floats here.
-_EXACT_NUMBERS = ("metric_value", "threshold_value")
+# Durations are computed inside the script (a difference of epochs): 14 digits are plenty.
+_EXACT_NUMBERS = ("metric_value", "threshold_value", "resolved_value", "peak_value")
+
+
+def exact(value: float | None) -> str | None:
+    """A measured number as the records store it (see above)."""
+    return None if value is None else repr(float(value))
 
 
 def encode(record: AlertRecord) -> str:
     stored = dict(record)
     for name in _EXACT_NUMBERS:
-        if stored[name] is not None:
-            stored[name] = repr(float(stored[name]))
+        if stored.get(name) is not None:
+            stored[name] = exact(stored[name])
     return json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
 
 
-def _unacknowledged() -> dict:
-    """The acknowledge fields of a record nobody acknowledged. (I12B: defaulted here, and in
-    `_defaults`, until I12A's schema 3 and its migration own them.)"""
-    return {
-        "acknowledged_by": None,
-        "acknowledged_at": None,
-        "ack_comment": None,
-        "silence_ids": [],
-    }
+def duration_between(starts_at: str, ends_at: str | None) -> float | None:
+    """Seconds from one record time (isoformat) to another; None without an end."""
+    if ends_at is None:
+        return None
+    return (datetime.fromisoformat(ends_at) - datetime.fromisoformat(starts_at)).total_seconds()
 
 
-def _defaults(stored: dict) -> dict:
-    """Fields added after schema 2 was stamped, for records written before them (see
-    layout: additive fields get a default here instead of a schema bump)."""
+def defaults(stored: dict) -> dict:
+    """Fields a record written before them lacks: issue 11's (schema 2, additive) and
+    schema 3's. `alertstore.migrate` writes them into every record; a reader still fills
+    them in, so a record a schema-2 bridge wrote during the upgrade reads the same."""
     resolved = stored["status"] == "resolved"
     return {
         "flaps": 0,
         "resolution": "alertmanager" if resolved else None,
-        **_unacknowledged(),
+        **UNMEASURED,
+        "duration_seconds": duration_between(stored["starts_at"], stored.get("ends_at")),
     }
 
 
 def decode(raw: str | bytes) -> AlertRecord:
     stored = json.loads(raw)
-    stored = {**_defaults(stored), **stored}
-    # Redis' cjson re-encodes an empty list as `{}`
-    stored["silence_ids"] = list(stored["silence_ids"] or [])
+    stored = {**defaults(stored), **stored}
     for name in _EXACT_NUMBERS:
         if stored[name] is not None:
             stored[name] = float(stored[name])
+    for name in _LISTS:
+        if stored[name] == {}:
+            stored[name] = []
     return AlertRecord(**{name: stored[name] for name in FIELDS})

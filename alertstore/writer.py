@@ -24,7 +24,8 @@ from alertstore import layout, lifecycle, records
 #       the record's index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
 # ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
 #       record key prefix, then per item (ITEM_ARGS): event, new record JSON ('' unless a
-#       webhook event), score (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by
+#       webhook event), score (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by,
+#       facts (JSON object of record fields measured for it, set on create and resolve)
 # Returns {transition, enqueued kind or '', superseded id or '', ...} per item.
 _APPLY_EVENTS = (
     """
@@ -34,7 +35,10 @@ if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local window, record_prefix = tonumber(ARGV[5]), ARGV[6]
 local PENDING = KEYS[2]
-local ITEM_KEYS, ITEM_ARGS, ANY_STATUS, FIRING, RESOLVED = 14, 7, 2, 6, 10
+local ITEM_KEYS, ITEM_ARGS, ANY_STATUS, FIRING, RESOLVED = 14, 8, 2, 6, 10
+local RESOLVE_FIELDS = {"""
+    + ", ".join(json.dumps(name) for name in records.RESOLVE_FIELDS)
+    + """}
 local RULES = """
     + lifecycle.lua_rules()
     + """
@@ -69,7 +73,8 @@ local WHEN = {
 
 -- Apply one event to the record at `key` (indexes from KEYS[k + ...]) as its row says.
 -- Returns transition, enqueued kind, the row.
-local function step(key, k, id, event, new, score, ends_at, by, stale, flaps)
+local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stale, flaps,
+                    facts)
   local raw = redis.call('GET', key)
   local rec = raw and cjson.decode(raw)
   local c = {rec = rec, stale = stale, by = by}
@@ -102,13 +107,23 @@ local function step(key, k, id, event, new, score, ends_at, by, stale, flaps)
     rec.suppressed_by = by ~= '' and by or cjson.null
   end
   rec.status = rule.status
+  if (rule.effect == 'create' or rule.effect == 'resolve') and facts ~= '' then
+    for name, value in pairs(cjson.decode(facts)) do rec[name] = value end
+  end
   if rule.status == 'resolved' then
     if rule.effect ~= 'create' or rec.ends_at == cjson.null then
       rec.ends_at = ends_at ~= '' and ends_at or now
     end
     rec.resolution = rule.resolution
+    if rule.effect == 'create' or rule.effect == 'resolve' then
+      local ended = ends_at ~= '' and tonumber(ends_epoch) or now_epoch
+      rec.duration_seconds = math.max(0, ended - tonumber(score))
+    end
   else
     rec.ends_at, rec.resolution = cjson.null, cjson.null
+    if rule.effect == 'reopen' then
+      for _, name in ipairs(RESOLVE_FIELDS) do rec[name] = cjson.null end
+    end
   end
   local enqueued = ''
   if rule.notify ~= '' then
@@ -131,6 +146,7 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
   local k, a = 3 + ITEM_KEYS * i, 6 + ITEM_ARGS * i
   local event, new, score, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local ends_at, ends_epoch, by = ARGV[a + 5], tonumber(ARGV[a + 6]), ARGV[a + 7]
+  local facts = ARGV[a + 8]
   local fp = KEYS[k + 1]
   local latest, latest_score, resolved_at, flaps = unpack(
     redis.call('HMGET', fp, 'latest', 'score', 'resolved_at', 'flaps'))
@@ -139,15 +155,15 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
   if (event == 'firing' or event == 'resolved') and not stale and latest ~= id then
     if latest then  -- a newer instance: the previous one is gone (lifecycle docstring)
       local _, _, rule = step(record_prefix .. latest, k, latest, 'gone', '', latest_score,
-        '', '', false, 0)
+        '', nil, '', false, 0, '')
       if rule.effect == 'resolve' then superseded, resolved_at = latest, now_epoch end
     end
     redis.call('HSET', fp, 'latest', id, 'score', score)
     latest = id
   end
   local refire = resolved_at and tonumber(score) - tonumber(resolved_at) <= window
-  local transition, kind, rule = step(KEYS[k], k, id, event, new, score, ends_at, by, stale,
-    refire and (tonumber(flaps) or 0) + 1 or 0)
+  local transition, kind, rule = step(KEYS[k], k, id, event, new, score, ends_at, ends_epoch,
+    by, stale, refire and (tonumber(flaps) or 0) + 1 or 0, facts)
   if latest == id and rule.effect ~= 'ignore' then  -- the fingerprint follows its latest
     if rule.status == 'resolved' then
       redis.call('HSET', fp, 'resolved_at', ends_epoch or now_epoch)
@@ -190,6 +206,7 @@ class _Item:
     new: str = ""
     ends_at: datetime | None = None
     by: str = ""
+    facts: str = ""  # JSON object of measured record fields (records.FACT_FIELDS), or ''
 
 
 def _apply(
@@ -229,6 +246,7 @@ def _apply(
             records.isoformat(ends_at) if item.event == "resolved" else "",
             repr(records.epoch(ends_at)),
             item.by,
+            item.facts,
         ]
     try:
         reply = redis.register_script(_APPLY_EVENTS)(keys=keys, args=args)
@@ -247,6 +265,21 @@ def _apply(
         )
         for item, (transition, kind, superseded) in zip(items, triples, strict=True)
     ]
+
+
+def _facts(event: records.AlertEvent) -> str:
+    """The event's measured fields as the script sets them ('' when none)."""
+    return _encode_facts(event.facts)
+
+
+def _encode_facts(measured: dict) -> str:
+    facts = {name: v for name, v in measured.items() if name in records.FACT_FIELDS}
+    if not facts:
+        return ""
+    for name in ("resolved_value", "peak_value"):  # stored exact (records.encode)
+        if facts.get(name) is not None:
+            facts[name] = records.exact(facts[name])
+    return json.dumps(facts, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_transitions(
@@ -275,6 +308,7 @@ def record_transitions(
                 score=repr(records.epoch(event.starts_at)),
                 new=records.encode(record),
                 ends_at=event.ends_at,
+                facts=_facts(event),
             )
         )
     applied = _apply(
@@ -308,7 +342,9 @@ def record_transition(
     )[0]
 
 
-def _reconcile(redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: datetime):
+def _reconcile(
+    redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: datetime, facts: str = ""
+):
     raw = redis.get(layout.record_key(alert_id))
     if raw is None:
         return Outcome(alert_id, "duplicate", None)
@@ -321,15 +357,19 @@ def _reconcile(redis: redis_lib.Redis, alert_id: str, event: str, by: str, now: 
         event=event,
         score=repr(records.epoch(datetime.fromisoformat(record["starts_at"]))),
         by=by,
+        facts=facts,
     )
     # The cooldown and flap window only matter to webhook events; any valid value will do.
     return _apply(redis, [item], now=now, cooldown_seconds=1, flap_window_seconds=0)[0]
 
 
-def resolve_inferred(redis: redis_lib.Redis, alert_id: str, *, now: datetime) -> Outcome:
+def resolve_inferred(
+    redis: redis_lib.Redis, alert_id: str, *, now: datetime, facts: dict | None = None
+) -> Outcome:
     """Reconciliation: no Alertmanager has this instance any more (lifecycle event `gone`):
-    a firing record is resolved with resolution "inferred", ends_at = now."""
-    return _reconcile(redis, alert_id, "gone", "", now)
+    a firing record is resolved with resolution "inferred", ends_at = now, and `facts`
+    (what was measured at the resolve, records.FACT_FIELDS) set on it."""
+    return _reconcile(redis, alert_id, "gone", "", now, _encode_facts(facts or {}))
 
 
 def mark_suppressed(

@@ -42,6 +42,8 @@ class BridgeConfig:
     port: int
     outbox_metrics_port: int
     prometheus_url: str  # links in Slack messages
+    prometheus_query_url: str  # where the webhook asks Prometheus (bridge.prom)
+    prometheus_query_budget_seconds: float  # the most those questions add to a webhook
     alertmanager_url: str
     alertmanager_urls: tuple[str, ...]  # the Alertmanager APIs reconciliation asks
     external_url: str  # where people open the bridge's pages (Acknowledge links)
@@ -64,6 +66,7 @@ class BridgeConfig:
             _check_url("SLACK_WEBHOOK_URL", self.slack_webhook_url, ("http", "https"))
         for name, url in (
             ("PROMETHEUS_EXTERNAL_URL", self.prometheus_url),
+            ("PROMETHEUS_URL", self.prometheus_query_url),
             ("ALERTMANAGER_EXTERNAL_URL", self.alertmanager_url),
             *((("GRAFANA_URL", self.grafana_url),) if self.grafana_url is not None else ()),
             ("BRIDGE_EXTERNAL_URL", self.external_url),
@@ -86,6 +89,7 @@ class BridgeConfig:
             ("RECONCILE_INTERVAL_SECONDS", self.reconcile_interval_seconds),
             ("ALERTMANAGER_WARMUP_SECONDS", self.alertmanager_warmup_seconds),
             ("HEARTBEAT_TIMEOUT_SECONDS", self.heartbeat_timeout_seconds),
+            ("PROMETHEUS_QUERY_BUDGET_SECONDS", self.prometheus_query_budget_seconds),
         ):
             if value <= 0:
                 raise ConfigError(f"{name} must be positive")
@@ -172,6 +176,8 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("BRIDGE_PORT", "port", _number(int)),
     ("OUTBOX_METRICS_PORT", "outbox_metrics_port", _number(int)),
     ("PROMETHEUS_EXTERNAL_URL", "prometheus_url", _text),
+    ("PROMETHEUS_URL", "prometheus_query_url", _text),
+    ("PROMETHEUS_QUERY_BUDGET_SECONDS", "prometheus_query_budget_seconds", _number(float)),
     ("ALERTMANAGER_EXTERNAL_URL", "alertmanager_url", _text),
     ("ALERTMANAGER_URLS", "alertmanager_urls", _urls),
     ("BRIDGE_EXTERNAL_URL", "external_url", lambda name, raw: raw.rstrip("/")),

@@ -8,7 +8,9 @@ in `alertmanager_urls` for its alerts (`GET /api/v2/alerts`: active, silenced, i
 and unprocessed; resolved ones are not listed), and for each firing record:
 
 * no Alertmanager that answered has its instance (fingerprint + startsAt) → resolved,
-  resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so);
+  resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so), with
+  the value at resolve and the peak asked of Prometheus first, within the budget
+  (`bridge.prom`: the message is built from the record, so they are stored with it);
   when one has a *newer* instance of the same fingerprint instead (a resolve and a re-fire
   merged in one group interval: Alertmanager sees the same firing group and sends nothing
   until its repeat), that instance's firing is stored as a webhook's would be, which
@@ -38,6 +40,7 @@ import redis as redis_lib
 import requests
 
 from alertstore import layout, lifecycle, reader, records, writer
+from bridge import prom
 from bridge.config import BridgeConfig
 from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_alert, parse_time
 
@@ -150,6 +153,7 @@ def reconcile_once(
     cooldown_seconds: int,
     flap_window_seconds: int,
     warmup_seconds: float,
+    prometheus: prom.Prometheus | None = None,
 ) -> Result:
     firing = reader.firing_records(redis)  # before asking: see the module docstring
     views = []
@@ -177,8 +181,12 @@ def reconcile_once(
                     flap_window_seconds=flap_window_seconds,
                 )
                 result.resolved.append(alert_id)
-            elif writer.resolve_inferred(redis, alert_id, now=now).transition == "updated":
-                result.resolved.append(alert_id)
+            else:
+                facts = _measured_resolve(prometheus, record, now)
+                if writer.resolve_inferred(redis, alert_id, now=now, facts=facts).transition == (
+                    "updated"
+                ):
+                    result.resolved.append(alert_id)
             continue
         mute = _mute(views, alert_id)
         current = record["suppressed_by"]
@@ -187,6 +195,15 @@ def reconcile_once(
             writer.mark_suppressed(redis, alert_id, mute, now=now)
             result.marked[alert_id] = mute
     return result
+
+
+def _measured_resolve(prometheus: prom.Prometheus | None, record: dict, now: datetime) -> dict:
+    """Value at resolve and peak of a record about to be resolved ({} when not asked)."""
+    if prometheus is None:
+        return {}
+    starts_at = datetime.fromisoformat(record["starts_at"])
+    queries = prom.resolve_queries(record["alertname"], starts_at, now)
+    return prom.resolve_facts(prometheus.ask(queries)) if queries else {}
 
 
 def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> None:
@@ -204,6 +221,9 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
                 cooldown_seconds=config.cooldown_seconds,
                 flap_window_seconds=config.flap_window_seconds,
                 warmup_seconds=config.alertmanager_warmup_seconds,
+                prometheus=prom.Prometheus(
+                    config.prometheus_query_url, config.prometheus_query_budget_seconds
+                ),
             )
         except (redis_lib.RedisError, layout.SchemaMismatch) as exc:
             log.warning("reconcile: round skipped: %s", exc)

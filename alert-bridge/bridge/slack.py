@@ -5,11 +5,17 @@ The message is built from small shared pieces, like Alertmanager's `default.tmpl
 header block; `_reading` ("error rate 37.5 % > 5 % threshold") is used by both too.
 The content blocks live in one attachment so its colour bar shows severity at a glance.
 
-A resolved notice never shows the last firing value as the current one (SPEC §8): it is
-labelled "Last firing value"; a `resolved_value` on the record, once the bridge queries
-Prometheus at resolve time, is shown as "Value at resolve". An alert about one instance
-(label `instance`) names it in its subject, so a resolve of one instance never reads as
-the whole API being back; a resolve the bridge inferred (reconciliation) says so, and a
+A firing notice says where it breaks first: the record's `culprits` (routes the bridge
+found in Prometheus, bridge.prom) lead the notification line and come before the summary
+and description, or it says they are unknown and why (`culprits_note`).
+
+A resolved notice never shows the last firing value as the current one (SPEC §8): it reads
+"error rate now 0.4 % (peak 37.5 %, threshold 5 %), resolved after 4m 12s" from the values
+the bridge measured at the resolve (`resolved_value`, `peak_value`, `duration_seconds`),
+says why when they are missing (`resolved_note`), and labels the alert's own value "Last
+firing value". An alert about one instance (label `instance`) names it in its subject, so
+a resolve of one instance never reads as the whole API being back; a resolve the bridge
+inferred (reconciliation) says "resolved: no longer reported by Alertmanager", and a
 flapping alert shows its flap count (alertstore.lifecycle).
 
 A firing or reminder message of an alert nobody acknowledged carries an Acknowledge button
@@ -47,6 +53,8 @@ _SEVERITY_STYLE = {
 }
 _UNKNOWN_STYLE = _SEVERITY_STYLE["WARNING"]
 
+INFERRED = "resolved: no longer reported by Alertmanager"
+
 # what the alert's value measures, for the notification line
 _QUANTITY = {"high_error_rate": "error rate", "high_latency": "p95 latency"}
 
@@ -77,6 +85,7 @@ def build_message(record: dict, kind: str, links: Links, *, ack_url: str | None 
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     blocks = [
         _header(record, kind),
+        _culprits(record, kind),
         _summary(record, kind),
         _facts(record, kind),
         _actions(record, kind, links, ack_url),
@@ -121,14 +130,17 @@ def _notification(record: dict, kind: str) -> str:
             detail += f": {record['ack_comment']}"
     elif kind == "resolved":
         duration = _duration(record)
-        how = "resolved"
         if _inferred(record):
-            how = "resolved (inferred: no Alertmanager has it any more)"
-        after = f"{how} after {duration}" if duration else how
+            after = f"{INFERRED} (after {duration})" if duration else INFERRED
+        else:
+            after = f"resolved after {duration}" if duration else "resolved"
         detail = f"{reading}, {after}" if reading else after
     else:
         annotations = record.get("annotations") or {}
         detail = str(reading or annotations.get("summary") or record.get("message") or "")
+        where = _where_line(record)
+        if where:
+            detail = f"{detail} · {where}" if detail else where
         if kind == "reminder":
             detail = f"{detail} (reminder {record.get('reminders') or 1})".lstrip()
         elif record.get("flaps"):
@@ -139,15 +151,20 @@ def _notification(record: dict, kind: str) -> str:
 def _reading(record: dict, kind: str) -> str:
     """The value against its threshold (`error rate 37.5 % > 5 % threshold`), or "".
 
-    At resolve time only a value measured then (`resolved_value`) is a reading.
+    At resolve time only a value measured then (`resolved_value`) is a reading, with the
+    incident's peak; when the bridge could not measure it, the reading says why.
     """
     quantity = _QUANTITY.get(record.get("alert_type"), "value")
     threshold = _measure(record, "threshold", "threshold_value")
     if kind == "resolved":
         value = _with_unit(record, record.get("resolved_value"))
+        peak = _with_unit(record, record.get("peak_value"))
         if value is None:
-            return ""
-        return f"{quantity} now {value}" + (f" (threshold {threshold})" if threshold else "")
+            note = record.get("resolved_note")
+            return f"{quantity} now unknown ({note})" if note else ""
+        extra = [f"peak {peak}" if peak else "", f"threshold {threshold}" if threshold else ""]
+        extra = [part for part in extra if part]
+        return f"{quantity} now {value}" + (f" ({', '.join(extra)})" if extra else "")
     value = _measure(record, "value", "metric_value")
     if value is None:
         return ""
@@ -162,6 +179,40 @@ def _header(record: dict, kind: str) -> dict:
     }.get(kind, _style(record)[0])
     title = _short(f"{emoji} {subject(record, kind)}", MAX_HEADER)
     return {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}}
+
+
+def _culprit_list(record: dict) -> list[str]:
+    return [
+        f"{_short(str(c.get('route')), MAX_LABEL)} ({_with_unit(record, c.get('value'))})"
+        for c in record.get("culprits") or []
+        if isinstance(c, dict) and c.get("route")
+    ]
+
+
+def _where_line(record: dict) -> str:
+    """`where: api/v1/tasks/ (37.5 %)`, `where: unknown (…)`, or "" (nothing was asked)."""
+    culprits = _culprit_list(record)
+    if culprits:
+        return "where: " + ", ".join(culprits)
+    note = record.get("culprits_note")
+    return f"where: unknown ({note})" if note else ""
+
+
+def _culprits(record: dict, kind: str) -> dict | None:
+    """Where it breaks, before anything else: the worst routes when the alert fired."""
+    if kind == "resolved":
+        return None
+    title = "Where it breaks" if kind == "firing" else "Where it broke when it fired"
+    culprits = _culprit_list(record)
+    note = record.get("culprits_note")
+    if culprits:
+        lines = [f"• `{_escape(c, MAX_LABEL + 40)}`" for c in culprits]
+    elif note:
+        lines = [f"unknown: {_escape(str(note), MAX_SUMMARY)}"]
+    else:
+        return None
+    text = f"*{title}*\n" + "\n".join(lines)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def _summary(record: dict, kind: str) -> dict | None:
@@ -191,8 +242,12 @@ def _facts(record: dict, kind: str) -> dict | None:
             ("Comment", record.get("ack_comment")),
         ]
     if kind == "resolved":
+        at_resolve = _with_unit(record, record.get("resolved_value"))
+        if at_resolve is None and record.get("resolved_note"):
+            at_resolve = f"unknown: {record['resolved_note']}"
         pairs += [
-            ("Value at resolve", _with_unit(record, record.get("resolved_value"))),
+            ("Value at resolve", at_resolve),
+            ("Peak", _with_unit(record, record.get("peak_value"))),
             ("Last firing value", _measure(record, "value", "metric_value")),
         ]
     else:
@@ -205,7 +260,7 @@ def _facts(record: dict, kind: str) -> dict | None:
     if kind == "resolved":
         pairs += [("Resolved", _time_text(record.get("ends_at"))), ("Duration", _duration(record))]
         if _inferred(record):
-            pairs.append(("Resolution", "inferred: Alertmanager no longer has this alert"))
+            pairs.append(("Resolution", f"{INFERRED} (inferred by reconciliation)"))
     elif kind == "firing" and record.get("flaps"):
         pairs.append(("Flapping", _flapping(record["flaps"])))
     pairs += [
@@ -331,11 +386,15 @@ def _time_text(value: str | None) -> str | None:
 
 
 def _duration(record: dict) -> str | None:
-    """From starts_at to ends_at in its two largest units: `4m 30s`, `2h 5m`, `3d`."""
-    start, end = _parse_time(record.get("starts_at")), _parse_time(record.get("ends_at"))
-    if start is None or end is None:
-        return None
-    seconds = round((end - start).total_seconds())
+    """`duration_seconds` (else starts_at to ends_at) in its two largest units: `4m 30s`,
+    `2h 5m`, `3d`."""
+    seconds = record.get("duration_seconds")
+    if seconds is None:
+        start, end = _parse_time(record.get("starts_at")), _parse_time(record.get("ends_at"))
+        if start is None or end is None:
+            return None
+        seconds = (end - start).total_seconds()
+    seconds = round(seconds)
     if seconds < 0:
         return None
     amounts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m")]

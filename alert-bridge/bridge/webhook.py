@@ -1,7 +1,12 @@
-"""POST /webhook: token → payload → one atomic write of the history and its outbox.
+"""POST /webhook: token → payload → measure in Prometheus → one atomic write of the
+history and its outbox.
 
 A 2xx means every alert of the payload is stored and its Slack message queued; Slack
-itself is the delivery worker's business, so it never slows this answer down. Heartbeat
+itself is the delivery worker's business, so it never slows this answer down. Before the
+write, a firing that creates a record and a resolve that ends one are measured in
+Prometheus (culprits; value at resolve and peak) within PROMETHEUS_QUERY_BUDGET_SECONDS,
+so the stored record already holds what its message shows (why before and not after the
+write: `bridge.prom`). Heartbeat
 alerts (`alertname="Heartbeat"`) are the pipeline watching itself, not incidents: they
 belong on /heartbeat, and one that arrives here is accepted and stores nothing.
 """
@@ -11,14 +16,15 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import redis
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from alertstore import layout, writer
-from bridge import metrics
+from alertstore import layout, records, writer
+from bridge import metrics, prom
 from bridge.auth import token_required
 from bridge.errors import json_error
 from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_webhook
@@ -54,11 +60,13 @@ def receive():
 
     events = [e for e in events if e.labels["alertname"] != HEARTBEAT_ALERTNAME]
     config = current_app.config["BRIDGE"]
+    now = datetime.now(UTC)
     try:
+        events = _measured(get_redis(), events, now, config)
         outcomes = writer.record_transitions(
             get_redis(),
             events,
-            now=datetime.now(UTC),
+            now=now,
             cooldown_seconds=config.cooldown_seconds,
             flap_window_seconds=config.flap_window_seconds,
         )
@@ -93,3 +101,46 @@ def receive():
         ],
         enqueued=enqueued,
     )
+
+
+def _measured(
+    redis_client: redis.Redis, events: list[records.AlertEvent], now: datetime, config
+) -> list[records.AlertEvent]:
+    """The events with what Prometheus says of them (`facts`), asked within the budget;
+    only events that will create or resolve a record are measured (bridge.prom)."""
+    wanted = [e for e in events if e.labels["alertname"] in prom.SERIES]
+    if not wanted:
+        return events
+    keys = [layout.record_key(records.alert_id(e.fingerprint, e.starts_at)) for e in wanted]
+    statuses = {}
+    for key, raw in zip(keys, redis_client.mget(keys), strict=True):
+        statuses[key] = None if raw is None else json.loads(raw).get("status")
+    queries, asked = {}, {}
+    for position, (event, key) in enumerate(zip(wanted, keys, strict=True)):
+        if event.status == "firing" and statuses[key] is None:
+            own = prom.culprit_queries(event, now)
+        elif event.status == "resolved" and statuses[key] in (None, "firing"):
+            ends = min(event.ends_at or now, now)
+            own = prom.resolve_queries(event.labels["alertname"], event.starts_at, ends)
+        else:
+            continue
+        asked[id(event)] = (position, list(own))
+        queries.update({f"{position}:{name}": query for name, query in own.items()})
+    if not queries:
+        return events
+    answers = prom.Prometheus(
+        config.prometheus_query_url, config.prometheus_query_budget_seconds
+    ).ask(queries)
+    measured = []
+    for event in events:
+        if id(event) not in asked:
+            measured.append(event)
+            continue
+        position, names = asked[id(event)]
+        own = {name: answers[f"{position}:{name}"] for name in names}
+        facts = {**prom.culprit_facts(event, own), **prom.resolve_facts(own)}
+        for note in (facts.get("culprits_note"), facts.get("resolved_note")):
+            if note and note.startswith("Prometheus"):
+                log.warning("measuring %s: %s", event.labels["alertname"], note)
+        measured.append(replace(event, facts=facts))
+    return measured

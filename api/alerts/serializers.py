@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from alertstore.records import (
+    MAX_CULPRITS,
     NOTIFICATION_KINDS,
     NOTIFICATION_STATES,
     RESOLUTIONS,
@@ -19,6 +20,11 @@ class NotificationSerializer(serializers.Serializer):
     last_error = serializers.CharField(allow_null=True)
     enqueued_at = serializers.CharField(allow_null=True)
     sent_at = serializers.CharField(allow_null=True)
+
+
+class CulpritSerializer(serializers.Serializer):
+    route = serializers.CharField(help_text="route template, e.g. api/v1/tasks/<uuid:pk>/")
+    value = serializers.FloatField(help_text="the alert's series on that route, in its unit")
 
 
 class AlertRecordSerializer(serializers.Serializer):
@@ -44,6 +50,26 @@ class AlertRecordSerializer(serializers.Serializer):
     suppressed_by = serializers.CharField(allow_null=True)
     flaps = serializers.IntegerField()
     resolution = serializers.ChoiceField(choices=RESOLUTIONS, allow_null=True)
+    culprits = CulpritSerializer(
+        many=True, help_text=f"worst routes when it fired, at most {MAX_CULPRITS}"
+    )
+    culprits_note = serializers.CharField(
+        allow_null=True, help_text="why culprits is empty (null: none were asked for)"
+    )
+    resolved_value = serializers.FloatField(
+        allow_null=True, help_text="the alert's series at the resolve (Prometheus)"
+    )
+    peak_value = serializers.FloatField(
+        allow_null=True, help_text="its maximum from starts_at to the resolve"
+    )
+    resolved_note = serializers.CharField(
+        allow_null=True, help_text="why resolved_value or peak_value is missing"
+    )
+    duration_seconds = serializers.FloatField(allow_null=True, help_text="starts_at to ends_at")
+    acknowledged_by = serializers.CharField(allow_null=True)
+    acknowledged_at = serializers.CharField(allow_null=True)
+    ack_comment = serializers.CharField(allow_null=True)
+    silence_ids = serializers.ListField(child=serializers.CharField())
 
 
 class AlertPageSerializer(serializers.Serializer):

@@ -110,12 +110,12 @@ VARIABLES: tuple[Variable, ...] = (
     V("OUTBOX_HOST", LOCAL, p.host),
     V("PROMETHEUS_HOST", LOCAL, p.host, to=(PROMETHEUS,)),
     V("ALERTMANAGER_HOST", LOCAL, p.host, to=(ALERTMANAGER,)),
-    # where the API and Grafana query Prometheus
+    # where the API, Grafana and the bridge (culprits, values at resolve) query Prometheus
     V(
         "PROMETHEUS_URL",
         _derive("PROMETHEUS_HOST", "PROMETHEUS_PORT", build=_url),
         p.http_url,
-        to=(API, GRAFANA),
+        to=(API, GRAFANA, *BRIDGE_SIDE),
     ),
     # links in Slack messages, and each server's --web.external-url
     V(
@@ -232,6 +232,8 @@ VARIABLES: tuple[Variable, ...] = (
     V("FLAP_WINDOW_SECONDS", "3600", p.positive_int, to=BRIDGE_SIDE),
     # how long an Acknowledge link in a message works (reusable until then)
     V("ACK_LINK_TTL_SECONDS", "3600", p.ack_ttl, to=BRIDGE_SIDE),
+    # the most the webhook's Prometheus questions (bridge.prom) may add to its answer
+    V("PROMETHEUS_QUERY_BUDGET_SECONDS", "1", p.positive_number, to=BRIDGE_SIDE),
     # --- the API's own (api/taskmgr/settings.py owns default and validation) -------------
     *(
         V(name, OWNED, to=(API,), secret=name in ("DJANGO_SECRET_KEY", "DATABASE_URL"))

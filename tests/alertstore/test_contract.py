@@ -5,13 +5,16 @@ import pytest
 
 from alertstore import reader
 from bridge import create_app
-from tests.bridge.conftest import auth, bridge_config
+from tests.bridge.conftest import auth, bridge_config, no_prometheus
 from tests.bridge.payloads import alert, resolved, webhook
+
+PROMETHEUS = no_prometheus()
 
 
 @pytest.fixture
 def bridge(redis_server):
-    return create_app(bridge_config(redis_url=redis_server.url)).test_client()
+    config = bridge_config(redis_url=redis_server.url, prometheus_query_url=PROMETHEUS)
+    return create_app(config).test_client()
 
 
 def post(bridge, *alerts):
@@ -63,6 +66,13 @@ def test_the_reader_gets_exactly_the_record_the_bridge_wrote(bridge, store):
         "suppressed_by": None,
         "flaps": 0,
         "resolution": "alertmanager",
+        # schema 3: nothing answered at PROMETHEUS, and the record says so
+        "culprits": [],
+        "culprits_note": f"Prometheus could not be reached at {PROMETHEUS}",
+        "resolved_value": None,
+        "peak_value": None,
+        "resolved_note": f"Prometheus could not be reached at {PROMETHEUS}",
+        "duration_seconds": pytest.approx(600.3765, abs=1e-3),  # ends_at - starts_at
         "acknowledged_by": None,
         "acknowledged_at": None,
         "ack_comment": None,

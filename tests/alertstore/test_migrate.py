@@ -1,6 +1,8 @@
-"""alertstore.migrate: a schema-1 store becomes a schema-2 one that lists like brute force;
-anything it cannot or need not migrate is left exactly as it was."""
+"""alertstore.migrate: a schema-1 store becomes a schema-3 one that lists like brute force,
+a schema-2 store gets schema 3's record fields; anything it cannot or need not migrate is
+left exactly as it was (or, interrupted, as a valid store of the version it had)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from tests.alertstore.brute_force import (
     event_resolved,
     random_history,
 )
-from tests.alertstore.events import T0, event
+from tests.alertstore.events import T0, event, minutes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,7 +64,7 @@ def history(store):
 
 def test_schema_1_is_refused_with_the_command_that_upgrades_it(store, history):
     before = snapshot(store)
-    hint = r"schema is 1, this (reader reads|writer writes) 2; .*`python -m alertstore\.migrate`"
+    hint = r"schema is 1, this (reader reads|writer writes) 3; .*`python -m alertstore\.migrate`"
 
     with pytest.raises(layout.SchemaMismatch, match=hint):
         reader.check_schema(store)
@@ -79,10 +81,14 @@ def test_migrates_schema_1_to_indexes_that_list_like_brute_force(store, history)
     assert migrate.migrate(store) == len(history.expected)
 
     reader.check_schema(store)
-    assert store.get(layout.SCHEMA_KEY) == b"2"
+    assert store.get(layout.SCHEMA_KEY) == b"3"
     assert_lists_like_brute_force(store, history)
     after = snapshot(store)
-    assert {k: v for k, v in after.items() if k.startswith(b"taskmgr:alert:")} == stored_records
+    upgraded = {k: v for k, v in after.items() if k.startswith(b"taskmgr:alert:")}
+    assert upgraded.keys() == stored_records.keys()
+    for key, raw in upgraded.items():  # the same record, now with every field written out
+        assert set(json.loads(raw)) == set(records.FIELDS)
+        assert records.decode(raw) == records.decode(stored_records[key])
     for key in after:  # schema 1's indexes are gone
         if key.startswith(b"taskmgr:alerts:by:"):
             layout.index_filters(key)
@@ -143,7 +149,7 @@ def test_a_write_during_the_migration_changes_nothing(redis_server, store, histo
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("version", ["2", None])
+@pytest.mark.parametrize("version", ["3", None])
 def test_nothing_to_do_leaves_the_store_alone(store, version):
     if version:
         writer.record_transition(
@@ -159,7 +165,7 @@ def test_an_unknown_version_is_refused(store, history):
     store.set(layout.SCHEMA_KEY, "7")
     before = snapshot(store)
 
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 7: .* upgrades 1 to 2$"):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 7: .* upgrades 1, 2 to 3$"):
         migrate.migrate(store)
     assert snapshot(store) == before
 
@@ -179,10 +185,7 @@ def test_the_command_upgrades_the_store_at_redis_url(redis_server, store, histor
     done = run_command(redis_url=redis_server.url)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert (
-        done.stdout
-        == f"alert store upgraded to schema 2: {len(history.expected)} records indexed\n"
-    )
+    assert done.stdout == f"alert store upgraded to schema 3: {len(history.expected)} records\n"
     reader.check_schema(store)
 
 
@@ -193,3 +196,70 @@ def test_the_command_says_why_it_fails(redis_server, store, history):
 
     assert done.returncode == 1
     assert done.stderr.startswith("alert store migration failed: alert store schema is 7")
+
+
+# --- schema 2 → 3 ---------------------------------------------------------------------
+
+SCHEMA_3_FIELDS = tuple(records.UNMEASURED)  # duration_seconds among them
+
+
+def store_as_schema_2(store):
+    """What a schema-2 bridge left: one firing and one resolved record (4m 30s), neither
+    with schema 3's fields; their ids."""
+    firing, ended = event(fingerprint="firing"), event(fingerprint="ended")
+    writer.record_transitions(
+        store,
+        [firing, ended, event(status="resolved", fingerprint="ended", ends_at=T0 + minutes(4.5))],
+        now=T0 + timedelta(minutes=5),
+        cooldown_seconds=300,
+        flap_window_seconds=3600,
+    )
+    ids = [records.alert_id(e.fingerprint, e.starts_at) for e in (firing, ended)]
+    for alert_id in ids:
+        stored = json.loads(store.get(layout.record_key(alert_id)))
+        for name in SCHEMA_3_FIELDS:
+            del stored[name]
+        store.set(layout.record_key(alert_id), json.dumps(stored))
+    store.set(layout.SCHEMA_KEY, "2")
+    return ids
+
+
+def test_schema_2_is_refused_until_upgraded_then_records_carry_schema_3_fields(store):
+    firing_id, resolved_id = store_as_schema_2(store)
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this reader reads 3; "):
+        reader.check_schema(store)
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this writer writes 3; "):
+        writer.record_transition(
+            store, event(), now=T0, cooldown_seconds=300, flap_window_seconds=3600
+        )
+
+    assert migrate.migrate(store) == 2
+
+    reader.check_schema(store)
+    for alert_id in (firing_id, resolved_id):
+        assert set(json.loads(store.get(layout.record_key(alert_id)))) == set(records.FIELDS)
+    firing, resolved = (reader.get_alert(store, i) for i in (firing_id, resolved_id))
+    assert (firing["culprits"], firing["silence_ids"], firing["duration_seconds"]) == ([], [], None)
+    assert resolved["duration_seconds"] == 270.0
+    assert resolved["resolved_value"] is None and resolved["acknowledged_by"] is None
+
+
+class WritingSchema2Bridge(redis.Redis):
+    """A real client; while the migration stamps the version, a schema-2 bridge stores a
+    new record (which enters the all-records index)."""
+
+    def zcard(self, *args, **kwargs):
+        self.zadd(layout.INDEX_KEY, {"late": T0.timestamp()})
+        return super().zcard(*args, **kwargs)
+
+
+def test_a_schema_2_write_during_the_upgrade_leaves_a_valid_schema_2_store(redis_server, store):
+    store_as_schema_2(store)
+
+    with pytest.raises(migrate.StoreChanged, match="still a valid schema-2 store"):
+        migrate.migrate(WritingSchema2Bridge(port=redis_server.port))
+
+    assert store.get(layout.SCHEMA_KEY) == b"2"
+    store.zrem(layout.INDEX_KEY, "late")
+    assert migrate.migrate(store) == 2  # run again: done
+    reader.check_schema(store)

@@ -138,7 +138,15 @@ def test_schema_check(store):
     reader.check_schema(store)
 
     store.set(layout.SCHEMA_KEY, "99")
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 99, this reader reads 2$"):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 99, this reader reads 3$"):
+        reader.check_schema(store)
+
+    store.set(layout.SCHEMA_KEY, "2")  # not yet upgraded: readiness names the command
+    with pytest.raises(
+        layout.SchemaMismatch,
+        match=r"schema is 2, this reader reads 3; upgrade the store with "
+        r"`python -m alertstore\.migrate`$",
+    ):
         reader.check_schema(store)
 
     store.delete(layout.SCHEMA_KEY)

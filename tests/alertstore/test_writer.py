@@ -128,7 +128,7 @@ def test_a_foreign_schema_version_refuses_the_write(store):
     store.set(layout.SCHEMA_KEY, "0")
 
     with pytest.raises(
-        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 2$"
+        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 3$"
     ):
         record(store)
     assert store.keys("*") == [layout.SCHEMA_KEY.encode()]

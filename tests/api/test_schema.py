@@ -73,3 +73,15 @@ def test_docs_pages_load_every_asset_from_the_app_itself(api_client, page):
         assert asset.status_code == 200, url
         b"".join(asset.streaming_content) if asset.streaming else asset.content
     assert "googleapis" not in html and "cdn." not in html
+
+
+def test_schema_documents_the_alert_record_fields_of_schema_3(api_client):
+    document = api_client.get(SCHEMA + "?format=json").json()
+
+    record = document["components"]["schemas"]["AlertRecord"]["properties"]
+    assert {"culprits", "culprits_note", "resolved_value", "peak_value", "resolved_note",
+            "duration_seconds", "acknowledged_by", "acknowledged_at", "ack_comment",
+            "silence_ids"} <= set(record)  # fmt: skip
+    culprit = document["components"]["schemas"]["Culprit"]["properties"]
+    assert set(culprit) == {"route", "value"}
+    assert record["resolved_value"]["nullable"] is True

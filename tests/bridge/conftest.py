@@ -34,9 +34,16 @@ def bridge_config(**fields) -> BridgeConfig:
     return replace(BridgeConfig.from_env(stack_bridge_env()), **fields)
 
 
+def no_prometheus() -> str:
+    """A Prometheus URL nothing listens at: the webhook's questions fail at once."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
 @pytest.fixture
 def config(redis_server) -> BridgeConfig:
-    return bridge_config(redis_url=redis_server.url, cooldown_seconds=300)
+    return bridge_config(
+        redis_url=redis_server.url, cooldown_seconds=300, prometheus_query_url=no_prometheus()
+    )
 
 
 @pytest.fixture

@@ -422,9 +422,48 @@ def test_an_inferred_resolve_says_it_was_inferred():
     message = build_message(resolved_record(resolution="inferred"), "resolved", LINKS)
 
     assert shown(message["text"]) == (
-        "[RESOLVED] HighErrorRate — resolved (inferred: no Alertmanager has it any more) "
-        "after 4m 30s"
+        "[RESOLVED] HighErrorRate — resolved: no longer reported by Alertmanager (after 4m 30s)"
     )
-    assert facts(message)["Resolution"] == "inferred: Alertmanager no longer has this alert"
+    assert facts(message)["Resolution"] == (
+        "resolved: no longer reported by Alertmanager (inferred by reconciliation)"
+    )
     plain = build_message(resolved_record(), "resolved", LINKS)
     assert "Resolution" not in facts(plain)
+
+
+def test_resolved_reads_value_now_peak_threshold_and_duration_never_the_firing_value():
+    record = resolved_record(resolved_value=0.4, peak_value=37.5, duration_seconds=252.4)
+
+    message = build_message(record, "resolved", LINKS)
+
+    assert shown(message["text"]) == (
+        "[RESOLVED] HighErrorRate — error rate now 0.4 % (peak 37.5 %, threshold 5 %), "
+        "resolved after 4m 12s"
+    )
+    assert facts(message)["Peak"] == "37.5 %"
+    assert facts(message)["Duration"] == "4m 12s"
+
+
+def test_a_resolve_prometheus_could_not_measure_says_why():
+    note = "Prometheus did not answer within 1 s"
+    message = build_message(resolved_record(resolved_note=note), "resolved", LINKS)
+
+    assert shown(message["text"]).startswith(
+        f"[RESOLVED] HighErrorRate — error rate now unknown ({note}), resolved after"
+    )
+    assert facts(message)["Value at resolve"] == f"unknown: {note}"
+
+
+def test_culprits_lead_the_firing_message_before_the_description():
+    culprits = [{"route": "api/v1/tasks/", "value": 80.0}, {"route": "api/v1/x/", "value": 2.5}]
+    message = build_message(error_rate_record(culprits=culprits), "firing", LINKS)
+
+    assert shown(message["text"]) == (
+        "[FIRING] HighErrorRate — error rate 37.5 % > 5 % threshold · "
+        "where: api/v1/tasks/ (80 %), api/v1/x/ (2.5 %)"
+    )
+    blocks = message["attachments"][0]["blocks"]
+    assert blocks[1]["text"]["text"] == (
+        "*Where it breaks*\n• `api/v1/tasks/ (80 %)`\n• `api/v1/x/ (2.5 %)`"
+    )
+    assert blocks[2]["text"]["text"].startswith("*Error rate is 37.5 %*")

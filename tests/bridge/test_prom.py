@@ -1,0 +1,180 @@
+"""Culprits and values at resolve, asked of a real Prometheus scraping a real API (gunicorn,
+rendered fast-profile rules) through the bridge's real webhook over a real Redis; and what
+the record and the message say when Prometheus is away or does not answer in time."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from alertstore import reader
+from bridge import create_app
+from bridge.slack import Links, build_message
+from testkit.polling import wait_until
+from testkit.traffic import Traffic
+from tests.api.metrics.conftest import api_server, observed_api  # noqa: F401 (fixtures)
+from tests.bridge.conftest import auth
+from tests.bridge.payloads import alert, resolved, webhook
+
+FAULTY, HEALTHY, ALSO_HEALTHY = "api/v1/redoc/", "api/v1/docs/", "api/v1/schema/"
+LINKS = Links("http://prometheus.test", "http://alertmanager.test", "http://grafana.test")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def query_at(prometheus_url: str, promql: str, at: float) -> float:
+    """Prometheus' one value of `promql` at epoch `at`."""
+    answer = requests.get(
+        f"{prometheus_url}/api/v1/query", params={"query": promql, "time": at}, timeout=10
+    )
+    (sample,) = answer.json()["data"]["result"]
+    return float(sample["value"][1])
+
+
+def post(client, *alerts):
+    response = client.post("/webhook", data=json.dumps(webhook(*alerts)), headers=auth(),
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["alerts"][0]["id"]
+
+
+def error_alert(starts_at: datetime, fingerprint: str = "e1") -> dict:
+    return alert(fingerprint=fingerprint, starts_at=iso(starts_at), value="40", threshold="5")
+
+
+@pytest.fixture
+def breaking(observed_api):  # noqa: F811 (the fixture imported above)
+    """The API with one route answering 503 and two healthy ones, under steady traffic,
+    until Prometheus' per-route record shows the faulty route; the Observed."""
+    observed = observed_api()
+    base = observed.api.url
+    senders = [
+        Traffic(f"{base}/{HEALTHY}", rate=6).start(),
+        Traffic(f"{base}/{ALSO_HEALTHY}", rate=3).start(),
+        Traffic(f"{base}/{FAULTY}", rate=4).start(),
+    ]
+    senders[2].set_headers({"X-Fault-Status": "503"})
+    try:
+        faulty = f'route:taskmgr_http_errors_per_requests:ratio{{route="{FAULTY}"}} > 0'
+        wait_until(
+            lambda: (
+                len(observed.query("route:taskmgr_http_requests:rate > 0")) >= 3
+                and observed.query(faulty)
+                and observed.query("taskmgr:http_errors_per_requests:ratio offset 3s > 0")
+            ),
+            timeout=90,
+            what="Prometheus to record the faulty route, the healthy ones and the total",
+        )
+        yield observed
+    finally:
+        for sender in senders:
+            sender.stop()
+
+
+def bridge_client(config, prometheus_url: str, **fields):
+    return create_app(replace(config, prometheus_query_url=prometheus_url, **fields)).test_client()
+
+
+def test_a_firing_names_the_faulty_route_first_and_no_healthy_one(breaking, config, store):
+    client = bridge_client(config, breaking.prometheus_url)
+
+    alert_id = post(client, error_alert(datetime.now(UTC) - timedelta(seconds=10)))
+
+    record = reader.get_alert(store, alert_id)
+    assert [c["route"] for c in record["culprits"]] == [FAULTY]
+    assert record["culprits"][0]["value"] == pytest.approx(100.0)
+    assert record["culprits_note"] is None
+    message = build_message(record, "firing", LINKS)
+    blocks = message["attachments"][0]["blocks"]
+    assert blocks[1]["text"]["text"] == f"*Where it breaks*\n• `{FAULTY} (100 %)`"
+    assert f"where: {FAULTY} (100 %)" in message["text"]
+    for healthy in (HEALTHY, ALSO_HEALTHY):
+        assert healthy not in json.dumps(message)
+
+
+def test_a_resolve_keeps_the_value_then_the_peak_and_the_duration_prometheus_reports(
+    breaking, config, store
+):
+    client = bridge_client(config, breaking.prometheus_url)
+    starts_at = datetime.now(UTC) - timedelta(seconds=20)
+    firing = error_alert(starts_at, fingerprint="e2")
+    alert_id = post(client, firing)
+    ends_at = datetime.now(UTC) - timedelta(seconds=2)
+
+    post(client, resolved(firing, ends_at=iso(ends_at)))
+
+    record = reader.get_alert(store, alert_id)
+    at = ends_at.timestamp()
+    window = f"{int((ends_at - starts_at).total_seconds() * 1000) + 1}ms"
+    url = breaking.prometheus_url
+    value = query_at(url, "taskmgr:http_errors_per_requests:ratio * 100", at)
+    peak_promql = f"max_over_time(taskmgr:http_errors_per_requests:ratio[{window}]) * 100"
+    peak = query_at(url, peak_promql, at)
+    assert record["resolved_value"] == pytest.approx(value, rel=1e-6)
+    assert record["peak_value"] == pytest.approx(peak, rel=1e-6)
+    assert 0 < record["resolved_value"] <= record["peak_value"]
+    duration = (ends_at - starts_at).total_seconds()  # ~18 s
+    assert record["duration_seconds"] == pytest.approx(duration, abs=0.01)
+    assert record["resolved_note"] is None
+    text = build_message(record, "resolved", LINKS)["text"]
+    assert text.startswith("[RESOLVED] HighErrorRate — error rate now ")
+    assert " % (peak " in text and f" %, threshold 5 %), resolved after {round(duration)}s" in text
+
+
+@pytest.fixture
+def silent_prometheus():
+    """A port that accepts connections and never answers: Prometheus hung."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_prometheus_that_does_not_answer_costs_the_budget_and_the_record_says_why(
+    config, store, silent_prometheus
+):
+    client = bridge_client(config, silent_prometheus, prometheus_query_budget_seconds=0.5)
+    starts_at = datetime.now(UTC) - timedelta(seconds=30)
+    firing = error_alert(starts_at, fingerprint="e3")
+
+    alert_id = post(client, firing)  # 200: stored, and its message queued
+    post(client, resolved(firing, ends_at=iso(datetime.now(UTC))))
+
+    record = reader.get_alert(store, alert_id)
+    assert record["culprits"] == []
+    assert record["culprits_note"] == "Prometheus did not answer within 0.5 s"
+    assert (record["resolved_value"], record["peak_value"]) == (None, None)
+    assert record["resolved_note"] == "Prometheus did not answer within 0.5 s"
+    firing_text = build_message(record, "firing", LINKS)
+    assert "where: unknown (Prometheus did not answer within 0.5 s)" in firing_text["text"]
+    assert firing_text["attachments"][0]["blocks"][1]["text"]["text"] == (
+        "*Where it breaks*\nunknown: Prometheus did not answer within 0.5 s"
+    )
+    assert (
+        "error rate now unknown (Prometheus did not answer within 0.5 s), resolved after"
+        in (build_message(record, "resolved", LINKS)["text"])
+    )
+
+
+def test_a_stopped_prometheus_gives_no_culprits_and_a_note(client, config, store):
+    alert_id = post(client, error_alert(datetime.now(UTC)))  # config: nothing listens there
+
+    record = reader.get_alert(store, alert_id)
+    assert record["culprits"] == []
+    assert record["culprits_note"] == (
+        f"Prometheus could not be reached at {config.prometheus_query_url}"
+    )
+
+
+def test_alerts_without_a_recorded_series_are_not_measured(client, store):
+    alert_id = post(client, alert(alertname="ApiDown", alert_type="api_down", fingerprint="d"))
+
+    record = reader.get_alert(store, alert_id)
+    assert (record["culprits"], record["culprits_note"]) == ([], None)
+    message = build_message(record, "firing", LINKS)
+    assert "where:" not in message["text"] and "Where it breaks" not in json.dumps(message)
