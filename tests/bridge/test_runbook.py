@@ -1,32 +1,15 @@
 """GET /runbook: docs/runbook.md as the page every alert's runbook link opens (bridge.runbook)."""
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 import yaml
 
 from bridge import create_app, runbook
+from testkit.html import Page
 from tests.bridge.conftest import REPO
 
 RULES = REPO / "prometheus" / "rules" / "taskmgr.yml"
-
-
-class Page(HTMLParser):
-    """The ids a page defines and the links it holds."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.links: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "a" and "href" in attrs:
-            self.links.append(attrs["href"])
 
 
 def alertnames() -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import time
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,6 +22,7 @@ import requests
 
 from stack.settings import REPO
 from stack.settings.table import BY_NAME
+from testkit.html import Page
 from testkit.polling import wait_until
 from testkit.traffic import Traffic
 
@@ -36,21 +36,6 @@ NOT_A_PAGE = (
     "404 page not found",  # Prometheus, e.g. /alerts of Debian's classic-only 2.42
     "does not include a web application",  # Debian's Alertmanager: its whole "UI"
 )
-
-
-class Page(HTMLParser):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.links: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if attrs.get("id"):
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("href"):
-            self.links.append(attrs["href"])
 
 
 def _on_stack(stack, url: str) -> str:

@@ -146,24 +146,22 @@ def test_the_api_in_compose_gets_the_fast_profiles_window(tmp_path):
 def test_the_secrets_are_required_not_defaulted(tmp_path):
     (tmp_path / "docker-compose.yml").write_text((REPO / "docker-compose.yml").read_text())
     (tmp_path / ".env").write_text("")
-    result = subprocess.run(
-        [COMPOSE, "config"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+
+    def config():
+        return subprocess.run(
+            [COMPOSE, "config"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+
+    result = config()
     assert result.returncode != 0
     assert "ALERT_BRIDGE_TOKEN" in result.stderr
     # the signing key of the Acknowledge links too, and the links point at the published port
     (tmp_path / ".env").write_text(f"DJANGO_SECRET_KEY=x\nALERT_BRIDGE_TOKEN={'y' * 16}\n")
-    result = subprocess.run(
-        [COMPOSE, "config"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    result = config()
     assert result.returncode != 0
     assert "set ACK_SIGNING_KEY in .env" in result.stderr
 
