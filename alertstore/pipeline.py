@@ -27,6 +27,9 @@ from alertstore import layout, records
 # Slack's answers that mean the webhook itself is refused (revoked, channel archived or
 # gone): no message can get through, so it is pipeline health, not one message's failure.
 SLACK_REFUSALS = (403, 404, 410)
+# The pipeline's own always-firing alert (rule → Alertmanager → the bridge's /heartbeat):
+# never an incident, never a record.
+HEARTBEAT_ALERTNAME = "Heartbeat"
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
@@ -109,7 +112,7 @@ def locate_break(prometheus_url: str) -> str:
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         return f"Prometheus at {prometheus_url} does not answer ({type(exc).__name__})"
     if not any(
-        a.get("labels", {}).get("alertname") == "Heartbeat" and a.get("state") == "firing"
+        a.get("labels", {}).get("alertname") == HEARTBEAT_ALERTNAME and a.get("state") == "firing"
         for a in alerts
     ):
         return "Prometheus answers but does not fire the Heartbeat rule (rules not loaded?)"

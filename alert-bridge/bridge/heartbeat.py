@@ -12,6 +12,7 @@ import redis
 from flask import Blueprint, jsonify, request
 
 from alertstore import pipeline
+from alertstore.pipeline import HEARTBEAT_ALERTNAME
 from bridge.auth import token_required
 from bridge.errors import json_error
 from bridge.store import get_redis
@@ -19,8 +20,6 @@ from bridge.store import get_redis
 log = logging.getLogger(__name__)
 
 bp = Blueprint("heartbeat", __name__)
-
-HEARTBEAT_ALERTNAME = "Heartbeat"
 
 
 class NotAHeartbeat(ValueError):

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from alertstore.records import STATUSES, AlertEvent
 
 SUPPORTED_VERSION = "4"
-# The pipeline's own always-firing alert (its route ends at /heartbeat): never an incident.
-HEARTBEAT_ALERTNAME = "Heartbeat"
 MAX_FINGERPRINT_LENGTH = 128
 # Alertmanager writes "not ended" as Go's zero time.
 _ZERO_TIME_YEAR = 1

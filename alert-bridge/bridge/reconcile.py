@@ -40,9 +40,10 @@ import redis as redis_lib
 import requests
 
 from alertstore import layout, lifecycle, reader, records, writer
+from alertstore.pipeline import HEARTBEAT_ALERTNAME
 from bridge import prom
 from bridge.config import BridgeConfig
-from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_alert, parse_time
+from bridge.payload import PayloadError, parse_alert, parse_time
 
 log = logging.getLogger("bridge.reconcile")
 

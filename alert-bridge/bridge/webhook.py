@@ -24,10 +24,11 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from alertstore import layout, records, writer
+from alertstore.pipeline import HEARTBEAT_ALERTNAME
 from bridge import metrics, prom
 from bridge.auth import token_required
 from bridge.errors import json_error
-from bridge.payload import HEARTBEAT_ALERTNAME, PayloadError, parse_webhook
+from bridge.payload import PayloadError, parse_webhook
 from bridge.store import get_redis
 
 log = logging.getLogger(__name__)
