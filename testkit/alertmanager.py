@@ -1,6 +1,7 @@
 """A real Alertmanager (Debian's prometheus-alertmanager) on a free port, clustering off,
 for tests that need its API: post alerts as Prometheus does, list them, silence and list
-silences. Used by the bridge's reconciliation and Acknowledge tests."""
+silences. Used by the bridge's reconciliation and Acknowledge tests and the live
+routing tests."""
 
 from __future__ import annotations
 
@@ -27,17 +28,23 @@ inhibit_rules:
 
 
 class Alertmanager:
-    def __init__(self, tmp_path: Path, name: str, config: str = CONFIG) -> None:
+    def __init__(
+        self, tmp_path: Path, name: str, config: str = CONFIG, *, config_file: Path | None = None
+    ) -> None:
+        """`config` as text, or a rendered `config_file` (its relative paths, such as the
+        bridge token, resolve from its own folder)."""
         port = free_port()
         work = tmp_path / name
         work.mkdir()
-        (work / "alertmanager.yml").write_text(config)
+        if config_file is None:
+            config_file = work / "alertmanager.yml"
+            config_file.write_text(config)
         self.url = f"http://127.0.0.1:{port}"
         self.process = ServerProcess(
             name,
             [
                 binaries.require("alertmanager"),
-                f"--config.file={work / 'alertmanager.yml'}",
+                f"--config.file={config_file}",
                 f"--storage.path={work}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--cluster.listen-address=",  # independent ones, no gossip

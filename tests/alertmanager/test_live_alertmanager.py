@@ -19,11 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from stack import binaries
 from stack.render import render
+from testkit.alertmanager import Alertmanager
 from testkit.polling import wait_until
-from testkit.ports import free_port
-from testkit.processes import ServerProcess
 from tests.alertmanager.conftest import BRIDGE_TOKEN, stack_settings
 
 
@@ -59,24 +57,15 @@ def start_alertmanager(tmp_path, recorder):
     with contextlib.ExitStack() as stack:
 
         def start(**env: str) -> str:
-            port = free_port()
             settings = stack_settings(
                 tmp_path, TIMING_PROFILE="fast", BRIDGE_PORT=str(recorder.server_address[1]), **env
             )
             config = render(settings, tmp_path / "config")
-            url = f"http://127.0.0.1:{port}"
-            argv = [
-                binaries.require("alertmanager"),
-                f"--config.file={config / 'alertmanager.yml'}",
-                f"--storage.path={tmp_path / 'alertmanager'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",  # no gossip port to clash with parallel tests
-            ]
-            process = ServerProcess(
-                "alertmanager", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"
+            alertmanager = Alertmanager(
+                tmp_path, "alertmanager", config_file=config / "alertmanager.yml"
             )
-            stack.enter_context(process)
-            return url
+            stack.enter_context(alertmanager.process)
+            return alertmanager.url
 
         yield start
 
