@@ -198,12 +198,13 @@ class DeliveryWorker:
                 )
                 return
             retries += 1
-            self._mark(alert_id, index, "pending", attempt, None)
-            metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
             if attempt.wait is None:
+                obeyed = None
                 wait = backoff(retries, self.config.delivery_max_backoff_seconds)
             else:
-                wait = min(attempt.wait, self.config.delivery_max_retry_after_seconds)
+                obeyed = wait = min(attempt.wait, self.config.delivery_max_retry_after_seconds)
+            self._mark(alert_id, index, "pending", attempt, None, retry_after_seconds=obeyed)
+            metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
             log.warning(
                 "slack refused alert %s (%s); retry %d in %.1fs",
                 alert_id,
@@ -256,8 +257,19 @@ class DeliveryWorker:
                 text = text.replace(secret, "<SLACK_WEBHOOK_URL>")
         return text[:300]
 
-    def _mark(self, alert_id: str, index: int, state: str, attempt: Attempt | None, ack) -> None:
-        notifications.mark(
+    def _mark(
+        self,
+        alert_id: str,
+        index: int,
+        state: str,
+        attempt: Attempt | None,
+        ack,
+        *,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        """Record the attempt in the notification's ledger; the first firing message sent
+        gives the record its time to page, observed here once."""
+        marked = notifications.mark(
             self.redis,
             alert_id,
             index,
@@ -265,8 +277,11 @@ class DeliveryWorker:
             attempt and attempt.http_status,
             attempt and attempt.error,
             datetime.now(UTC),
+            retry_after_seconds=retry_after_seconds,
             ack=ack,
         )
+        if marked.time_to_page_seconds is not None:
+            metrics.TIME_TO_PAGE.observe(marked.time_to_page_seconds)
 
     def _pause(self, seconds: float) -> bool:
         """Wait, renewing the lease; False when stopped or the lease is lost meanwhile."""

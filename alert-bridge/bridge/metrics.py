@@ -8,6 +8,7 @@ delivery worker is a single process and serves the default registry on its own p
 Every labelled counter has a series for each known label value from the start, so a fresh
 process exports them at 0: Grafana shows 0 rather than "no data", and rate() has its first
 sample before the first event (a series born with its first event loses that event).
+The unlabelled time-to-page histogram exports its buckets at 0 from the start by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import typing
 
 import redis as redis_lib
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 import procmetrics
@@ -43,6 +44,16 @@ SLACK_DELIVERIES = Counter(
     "taskmgr_bridge_slack_deliveries_total",
     f"Slack delivery attempts by outcome ({', '.join(DELIVERY_OUTCOMES)}).",
     ["outcome"],
+)
+# Slack's 2xx for a firing message minus the alert's startsAt (records' time_to_page_seconds),
+# observed by the delivery worker. startsAt includes the rule's `for` and Alertmanager's
+# group_wait, so pages take seconds in the fast profile and minutes in production; the
+# buckets resolve both, up to an hour of Slack outage.
+TIME_TO_PAGE_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 90, 120, 180, 300, 450, 600, 900, 1800, 3600)
+TIME_TO_PAGE = Histogram(
+    "taskmgr_bridge_time_to_page_seconds",
+    "Seconds from an alert's startsAt to Slack accepting its firing message.",
+    buckets=TIME_TO_PAGE_BUCKETS,
 )
 
 
