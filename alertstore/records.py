@@ -102,7 +102,8 @@ class AlertRecord(TypedDict):
     ack_comment: str | None
     silence_ids: list[str]  # Alertmanager silences the acknowledge created
     # schema 4 (issue 13): how its Slack messages went
-    time_to_page_seconds: float | None  # starts_at → Slack's 2xx for the firing message
+    # starts_at → Slack's 2xx for the first firing message (a reopen's later page keeps it)
+    time_to_page_seconds: float | None
     delivery: str | None  # DELIVERY_STATES (delivery_of); None when no message is owed
 
 

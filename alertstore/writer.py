@@ -40,11 +40,11 @@ local ITEM_KEYS, ITEM_ARGS = """
     + """, 8
 local RESOLVE_FIELDS = {"""
     + ", ".join(json.dumps(name) for name in records.RESOLVE_FIELDS)
-    + """}
-local RULES = """
-    + lifecycle.lua_rules()
+    + "}"
     + layout.LUA_REINDEX
     + records.LUA_DELIVERY_OF
+    + """local RULES = """
+    + lifecycle.lua_rules()
     + """
 
 local function last_message(rec)
