@@ -416,13 +416,13 @@ return 'acknowledged'
 )
 
 
-def stored_index_keys(redis: redis_lib.Redis, alert_id: str) -> list[str]:
-    """The index keys of a stored record (layout.record_index_keys), [] when it is missing:
+def stored_index_keys(redis: redis_lib.Redis, alert_id: str) -> tuple[str, ...]:
+    """The index keys of a stored record (layout.record_index_keys), () when it is missing:
     its severity and alert_type never change, so a script may rely on them after this
     read; status and delivery it reads itself."""
     raw = redis.get(layout.record_key(alert_id))
     if raw is None:
-        return []
+        return ()
     record = records.decode(raw)
     return layout.record_index_keys(record["severity"], record["alert_type"])
 

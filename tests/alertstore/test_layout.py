@@ -66,7 +66,7 @@ def test_a_record_can_be_in_48_indexes_grouped_by_status_then_delivery():
     keys = layout.record_index_keys("INFO", "a:b")
 
     assert len(keys) == len(set(keys)) == layout.RECORD_INDEX_KEYS == 48
-    groups = [keys[i : i + 4] for i in range(0, 48, 4)]
+    groups = [list(keys[i : i + 4]) for i in range(0, 48, 4)]
     assert groups[0] == layout.index_keys("INFO", "a:b", None)
     assert groups[4 * 2 + 3] == layout.index_keys("INFO", "a:b", "resolved", "sent")
     assert all(layout.index_filters(key) for key in keys)
