@@ -16,7 +16,16 @@ again), then stamps 3 in a transaction watching the schema and the all-records i
 schema-2 bridge still writing makes the run stop with StoreChanged; what it filled in is
 harmless to schema 2 (its reader ignores unknown fields, its scripts keep them), so the
 store stays a valid schema-2 store and the run can be repeated. Indexes are not touched.
-A schema-1 store goes through both steps.
+
+3 → 4: writes schema 4's fields into every record — an empty `ledger` per notification,
+`time_to_page_seconds` from its firing notification's `sent_at`, `delivery` computed from
+its notifications (always, whatever it says) — and adds it to the delivery indexes of
+that state, batch by batch in transactions as above; leftovers of an interrupted run are
+deleted first. Then it stamps 4 in a transaction watching the schema, the all-records and
+status indexes and the outbox, which every schema-3 write that could change a record's
+delivery state or status touches: StoreChanged then, and the store is still a valid
+schema-3 store (the extra fields and indexes are ignored by schema 3; a run repairs them).
+A store of schema 1 or 2 goes through every step after its own.
 
     python -m alertstore.migrate [--redis-url URL]   (default: $REDIS_URL)
 """
@@ -102,43 +111,63 @@ def _v1_to_v2(redis: redis_lib.Redis) -> int:
     return built
 
 
+def _dumps(stored: dict) -> str:
+    return json.dumps(stored, separators=(",", ":"), ensure_ascii=False)
+
+
 def upgraded_record(raw: str | bytes) -> str | None:
     """A stored record with schema 3's fields filled in; None when it has them all."""
     stored = json.loads(raw)
     missing = {k: v for k, v in records.defaults(stored).items() if k not in stored}
     if not missing:
         return None
-    return json.dumps({**stored, **missing}, separators=(",", ":"), ensure_ascii=False)
+    return _dumps({**stored, **missing})
 
 
-def _fill(redis: redis_lib.Redis, ids: list[str]) -> int:
-    """Fill in one batch of records in one transaction; a batch written meanwhile is read
-    again (a few times, then StoreChanged)."""
+def schema_4_record(raw: str | bytes) -> dict:
+    """A stored record with schema 4's fields: a ledger per notification, the time to page
+    when it has none, and `delivery` as its notifications say."""
+    stored = json.loads(raw)
+    notifications = stored["notifications"] = [
+        records.notification_defaults(n) for n in (stored.get("notifications") or [])
+    ]
+    stored.setdefault("time_to_page_seconds", records.defaults(stored)["time_to_page_seconds"])
+    stored["delivery"] = records.delivery_of(notifications)
+    return stored
+
+
+def _fill(redis: redis_lib.Redis, ids: list[str], upgrade, index=None) -> int:
+    """Rewrite one batch of records in one transaction with `upgrade(raw)` (JSON, None =
+    unchanged) and `index(pipe, id, raw)`'s index writes; a batch written meanwhile is
+    read again (a few times, then StoreChanged)."""
     keys = [layout.record_key(alert_id) for alert_id in ids]
     for _ in range(_FILL_ATTEMPTS):
         with redis.pipeline() as pipe:
             try:
                 pipe.watch(*keys)
-                upgrades = {
-                    key: upgraded
-                    for key, raw in zip(keys, pipe.mget(keys), strict=True)
-                    if raw is not None and (upgraded := upgraded_record(raw)) is not None
-                }
+                raws = zip(ids, keys, pipe.mget(keys), strict=True)
+                stored = [(i, k, raw) for i, k, raw in raws if raw is not None]
+                upgrades = {k: new for _, k, raw in stored if (new := upgrade(raw)) is not None}
                 pipe.multi()
                 for key, upgraded in upgrades.items():
                     pipe.set(key, upgraded)
+                for alert_id, _, raw in stored if index else ():
+                    index(pipe, alert_id, raw)
                 pipe.execute()
                 return len(upgrades)
             except redis_lib.WatchError:
                 continue
-    raise StoreChanged(_V2_WRITING)
+    raise StoreChanged(_writing(layout.text(redis.get(layout.SCHEMA_KEY) or b"?")))
 
 
 _FILL_ATTEMPTS = 5
-_V2_WRITING = (
-    "the alert store changed while migrating (is a schema-2 alert bridge still writing?); "
-    "the store is still a valid schema-2 store: stop it and run again"
-)
+
+
+def _writing(version: str) -> str:
+    return (
+        f"the alert store changed while migrating (is a schema-{version} alert bridge still "
+        f"writing?); the store is still a valid schema-{version} store: stop it and run again"
+    )
 
 
 def _v2_to_v3(redis: redis_lib.Redis) -> int:
@@ -151,13 +180,63 @@ def _v2_to_v3(redis: redis_lib.Redis) -> int:
         total = redis.zcard(layout.INDEX_KEY)
         for start in range(0, total, BATCH):
             ids = redis.zrange(layout.INDEX_KEY, start, start + BATCH - 1)
-            _fill(redis, [layout.text(alert_id) for alert_id in ids])
+            _fill(redis, [layout.text(alert_id) for alert_id in ids], upgraded_record)
         try:
             watching.multi()
             watching.set(layout.SCHEMA_KEY, "3")
             watching.execute()
         except redis_lib.WatchError as exc:
-            raise StoreChanged(_V2_WRITING) from exc
+            raise StoreChanged(_writing("2")) from exc
+    return total
+
+
+# What a schema-3 write that changes a record's status or delivery state touches: new
+# records enter the all-records index, resolves and reopens move the status indexes, every
+# message owed is pushed to pending, every final mark acks it from processing.
+_V3_WATCHED = (
+    layout.SCHEMA_KEY,
+    layout.INDEX_KEY,
+    *(layout.index_key(status=status) for status in records.STATUSES),
+    layout.OUTBOX_PENDING_KEY,
+    layout.OUTBOX_PROCESSING_KEY,
+)
+
+
+def _v3_to_v4(redis: redis_lib.Redis) -> int:
+    """Schema 3 → 4 (module docstring); how many records the store holds."""
+    with redis.pipeline() as watching:
+        watching.watch(*_V3_WATCHED)
+        if layout.text(watching.get(layout.SCHEMA_KEY) or b"") != "3":
+            raise StoreChanged("the alert store's schema changed while migrating; run again")
+        leftovers = [
+            key
+            for key in redis.scan_iter(match=f"{layout.INDEX_KEY_PREFIX}*", count=BATCH)
+            if layout.index_filters(key)[3] is not None
+        ]
+        if leftovers:
+            redis.delete(*leftovers)
+        total = redis.zcard(layout.INDEX_KEY)
+        for start in range(0, total, BATCH):
+            entries = redis.zrange(layout.INDEX_KEY, start, start + BATCH - 1, withscores=True)
+            scores = {layout.text(alert_id): score for alert_id, score in entries}
+
+            def index(pipe, alert_id, raw, scores=scores):
+                record = schema_4_record(raw)
+                if record["delivery"] is None:
+                    return  # in no delivery index
+                for status in (None, record["status"]):
+                    for key in layout.index_keys(
+                        record["severity"], record["alert_type"], status, record["delivery"]
+                    ):
+                        pipe.zadd(key, {alert_id: scores[alert_id]})
+
+            _fill(redis, list(scores), lambda raw: _dumps(schema_4_record(raw)), index)
+        try:
+            watching.multi()
+            watching.set(layout.SCHEMA_KEY, "4")
+            watching.execute()
+        except redis_lib.WatchError as exc:
+            raise StoreChanged(_writing("3")) from exc
     return total
 
 
@@ -165,7 +244,7 @@ def migrate(redis: redis_lib.Redis) -> int | None:
     """Upgrade the store; how many records it holds, None when there was nothing to do
     (already at SCHEMA_VERSION, or empty). SchemaMismatch for a version it cannot upgrade,
     StoreChanged when something wrote meanwhile (the store is still valid at the version
-    it had, or at 2; run it again)."""
+    it had, or at a later one it reached; run it again)."""
     stored = redis.get(layout.SCHEMA_KEY)
     version = None if stored is None else layout.text(stored)
     if version is None or version == layout.SCHEMA_VERSION:
@@ -177,7 +256,9 @@ def migrate(redis: redis_lib.Redis) -> int | None:
         )
     if version == "1":
         _v1_to_v2(redis)
-    return _v2_to_v3(redis)
+    if version in ("1", "2"):
+        _v2_to_v3(redis)
+    return _v3_to_v4(redis)
 
 
 def main() -> int:

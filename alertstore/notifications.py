@@ -1,41 +1,80 @@
 """A notification's delivery state, as the delivery worker records it: one atomic script
-that marks an attempt on the record and, once it is final, acks its outbox entry."""
+that marks an attempt on the record — its ledger entry, the record's `delivery` state and
+indexes, its time to page — and, once it is final, acks its outbox entry."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis as redis_lib
 
-from alertstore import layout, records
+from alertstore import layout, records, writer
 
-# KEYS: record, outbox processing. ARGV: index, state, http status, error, at, ack entry
-# ('' = none). A final state (sent/failed/skipped) is never overwritten: the first final
-# answer wins, so a re-delivered entry cannot flip a sent notification back.
-_MARK_NOTIFICATION = """
+# KEYS: record, outbox processing, the record's index keys (layout.record_index_keys; none
+# when it was missing). ARGV: index, state, http status, error, at (ISO), ack entry ('' =
+# none), at (epoch), retry-after obeyed ('' = none), id. A final state (sent/failed/skipped)
+# is never overwritten: the first final answer wins, so a re-delivered entry cannot flip a
+# sent notification back. Returns {state, time to page set by this call or ''}.
+_MARK_NOTIFICATION = (
+    layout.LUA_REINDEX
+    + records.LUA_DELIVERY_OF
+    + """
+local OUTCOME = {pending = 'retry', sent = 'sent', failed = 'failed'}
 local raw = redis.call('GET', KEYS[1])
-local state = 'missing'
+local state, paged = 'missing', ''
 if raw then
+  if #KEYS == 2 then return redis.error_reply('record appeared meanwhile; retry') end
   local rec = cjson.decode(raw)
   local n = rec.notifications[tonumber(ARGV[1]) + 1]
   if not n then return redis.error_reply('record has no notification ' .. ARGV[1]) end
   if n.state == 'pending' then
+    local http_status = tonumber(ARGV[3]) or cjson.null
+    local err = ARGV[4] ~= '' and ARGV[4] or cjson.null
     n.state = ARGV[2]
-    if ARGV[2] ~= 'skipped' then n.attempts = n.attempts + 1 end
-    n.last_http_status = tonumber(ARGV[3]) or cjson.null
-    n.last_error = ARGV[4] ~= '' and ARGV[4] or cjson.null
+    if ARGV[2] ~= 'skipped' then
+      n.attempts = n.attempts + 1
+      if n.ledger == nil or n.ledger == cjson.null then n.ledger = {} end
+      table.insert(n.ledger, {at = ARGV[5], http_status = http_status,
+        retry_after_seconds = tonumber(ARGV[8]) or cjson.null, outcome = OUTCOME[ARGV[2]],
+        error = err})
+      while #n.ledger > """
+    + str(records.MAX_LEDGER)
+    + """ do table.remove(n.ledger, 1) end
+    end
+    n.last_http_status = http_status
+    n.last_error = err
+    local score = redis.call('ZSCORE', KEYS[3], ARGV[9])
     if ARGV[2] == 'sent' then
       n.sent_at = ARGV[5]
       rec.sent_to_slack = true
+      local unpaged = rec.time_to_page_seconds == nil or rec.time_to_page_seconds == cjson.null
+      if n.kind == 'firing' and unpaged then
+        rec.time_to_page_seconds = math.max(0, tonumber(ARGV[7]) - tonumber(score))
+        paged = tostring(rec.time_to_page_seconds)
+      end
     end
+    local before = rec.delivery
+    rec.delivery = delivery_of(rec)
+    reindex(2, ARGV[9], score, rec.status, before, rec.status, rec.delivery)
     rec.updated_at = ARGV[5]
     redis.call('SET', KEYS[1], cjson.encode(rec))
   end
   state = n.state
 end
 if ARGV[6] ~= '' then redis.call('LREM', KEYS[2], 1, ARGV[6]) end
-return state
+return {state, paged}
 """
+)
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What a mark left: the notification's state ("missing" when the record is gone) and
+    the record's time to page when this mark set it (the first firing message sent)."""
+
+    state: str
+    time_to_page_seconds: float | None = None
 
 
 def mark(
@@ -47,16 +86,22 @@ def mark(
     error: str | None,
     at: datetime,
     *,
+    retry_after_seconds: float | None = None,
     ack: str | bytes | None = None,
-) -> str:
-    """Record one delivery attempt (state "pending" = will retry) and, with `ack`, remove
-    that outbox entry from the processing list in the same step. Returns the resulting
-    state ("missing" when the record is gone); a final state is never overwritten."""
+) -> Marked:
+    """Record one delivery attempt (state "pending" = will retry; "skipped" is no attempt)
+    in the notification's ledger, with the Retry-After wait obeyed, and, with `ack`, remove
+    that outbox entry from the processing list in the same step. A final state is never
+    overwritten."""
     if state not in records.NOTIFICATION_STATES:
         raise ValueError(f"unknown notification state {state!r}")
     script = redis.register_script(_MARK_NOTIFICATION)
-    result = script(
-        keys=[layout.record_key(alert_id), layout.OUTBOX_PROCESSING_KEY],
+    result_state, paged = script(
+        keys=[
+            layout.record_key(alert_id),
+            layout.OUTBOX_PROCESSING_KEY,
+            *writer.stored_index_keys(redis, alert_id),
+        ],
         args=[
             notification,
             state,
@@ -64,6 +109,10 @@ def mark(
             error or "",
             records.isoformat(at),
             ack or "",
+            repr(records.epoch(at)),
+            "" if retry_after_seconds is None else repr(float(retry_after_seconds)),
+            alert_id,
         ],
     )
-    return layout.text(result)
+    paged = layout.text(paged)
+    return Marked(layout.text(result_state), float(paged) if paged else None)

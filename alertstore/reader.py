@@ -49,24 +49,28 @@ def list_alerts(
     severity: str | None = None,
     alert_type: str | None = None,
     status: str | None = None,
+    delivery: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     offset: int = 0,
     limit: int = 20,
 ) -> tuple[int, list[records.AlertRecord]]:
     """(total matching, one page) newest first by starts_at; since/until bound starts_at
-    inclusively (naive datetimes are UTC). ValueError names a bad argument."""
+    inclusively (naive datetimes are UTC); delivery is the record's `delivery` state.
+    ValueError names a bad argument."""
     if severity is not None:
         severity = severity.strip().upper()
         if severity not in records.SEVERITIES:
             raise ValueError(f"severity must be one of {', '.join(records.SEVERITIES)}")
     if status is not None and status not in records.STATUSES:
         raise ValueError(f"status must be one of {', '.join(records.STATUSES)}")
+    if delivery is not None and delivery not in records.DELIVERY_STATES:
+        raise ValueError(f"delivery must be one of {', '.join(records.DELIVERY_STATES)}")
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
     script = redis.register_script(_LIST)
     reply = script(
-        keys=[layout.index_key(severity, alert_type, status)],
+        keys=[layout.index_key(severity, alert_type, status, delivery)],
         args=[
             _score(since, "-inf"),
             _score(until, "+inf"),

@@ -20,6 +20,10 @@ DEFAULT_SEVERITY = "WARNING"
 STATUSES = ("firing", "resolved")
 NOTIFICATION_KINDS = ("firing", "reminder", "resolved", "acknowledged")
 NOTIFICATION_STATES = ("pending", "sent", "failed", "skipped")
+# a record's `delivery`: how its Slack messages stand (delivery_of); null = none owed
+DELIVERY_STATES = ("pending", "failed", "sent")
+LEDGER_OUTCOMES = ("sent", "failed", "retry")
+MAX_LEDGER = 20  # attempts kept per notification, the newest (`attempts` counts them all)
 # how a resolved record came to be resolved: Alertmanager's resolve, or reconciliation
 RESOLUTIONS = ("alertmanager", "inferred")
 # why Slack hears nothing more: muted in Alertmanager; "cooldown" only on records stored
@@ -29,8 +33,19 @@ SUPPRESSIONS = ("silenced", "inhibited", "cooldown")
 Status = Literal["firing", "resolved"]
 
 
+class LedgerEntry(TypedDict):
+    """One POST to Slack for a notification, as the delivery worker saw it."""
+
+    at: str  # ISO (isoformat), when the answer (or the error) came
+    http_status: int | None  # None: no answer (timeout, connection error)
+    retry_after_seconds: float | None  # the Retry-After wait obeyed, after the cap
+    outcome: Literal["sent", "failed", "retry"]
+    error: str | None
+
+
 class Notification(TypedDict):
-    """One Slack message owed for a transition; `attempts` counts HTTP tries."""
+    """One Slack message owed for a transition; `attempts` counts HTTP tries, `ledger`
+    keeps the newest MAX_LEDGER of them, oldest first."""
 
     kind: Literal["firing", "reminder", "resolved", "acknowledged"]
     state: Literal["pending", "sent", "failed", "skipped"]
@@ -39,6 +54,7 @@ class Notification(TypedDict):
     last_error: str | None
     enqueued_at: str | None  # None when no message was owed (skipped at the transition)
     sent_at: str | None
+    ledger: list[LedgerEntry]
 
 
 class Culprit(TypedDict):
@@ -85,6 +101,10 @@ class AlertRecord(TypedDict):
     acknowledged_at: str | None  # ISO (isoformat)
     ack_comment: str | None
     silence_ids: list[str]  # Alertmanager silences the acknowledge created
+    # schema 4 (issue 13): how its Slack messages went
+    # starts_at → Slack's 2xx for the first firing message (a reopen's later page keeps it)
+    time_to_page_seconds: float | None
+    delivery: str | None  # DELIVERY_STATES (delivery_of); None when no message is owed
 
 
 FIELDS = tuple(AlertRecord.__annotations__)
@@ -178,6 +198,8 @@ def new_record(event: AlertEvent, now: datetime) -> AlertRecord:
         suppressed_by=None,
         flaps=0,
         resolution="alertmanager" if resolved else None,
+        time_to_page_seconds=None,
+        delivery=None,  # the writer's script sets it with the first notification
         **{
             **UNMEASURED,
             **{name: value for name, value in event.facts.items() if name in FACT_FIELDS},
@@ -204,6 +226,35 @@ FACT_FIELDS = ("culprits", "culprits_note", "resolved_value", "peak_value", "res
 RESOLVE_FIELDS = ("resolved_value", "peak_value", "resolved_note", "duration_seconds")
 # Redis' cjson encodes an empty Lua table as {}: these are lists whatever it wrote.
 _LISTS = ("culprits", "silence_ids", "notifications")
+
+# Which notification state decides the record's `delivery`, strongest first: one failed
+# message is what an operator must see, then one still owed, then all delivered.
+_DELIVERY_PRECEDENCE = ("failed", "pending", "sent")
+
+
+def delivery_of(notifications: list[Notification]) -> str | None:
+    """failed if any notification failed, else pending if any is, else sent if any was,
+    else None (nothing owed, or every one skipped)."""
+    states = {n["state"] for n in notifications}
+    return next((state for state in _DELIVERY_PRECEDENCE if state in states), None)
+
+
+# The same rule for the store's scripts (writer, notifications): a Lua function
+# `delivery_of(rec)` → state or cjson.null, rendered from the precedence above.
+LUA_DELIVERY_OF = (
+    """
+local function delivery_of(rec)
+  local seen = {}
+  for _, n in ipairs(rec.notifications) do seen[n.state] = true end
+  for _, state in ipairs({"""
+    + ", ".join(json.dumps(state) for state in _DELIVERY_PRECEDENCE)
+    + """}) do
+    if seen[state] then return state end
+  end
+  return cjson.null
+end
+"""
+)
 
 
 # The writer's Lua scripts decode and re-encode records with Redis' cjson, which prints
@@ -233,16 +284,33 @@ def duration_between(starts_at: str, ends_at: str | None) -> float | None:
     return (datetime.fromisoformat(ends_at) - datetime.fromisoformat(starts_at)).total_seconds()
 
 
+def first_page_at(notifications: list[Notification]) -> str | None:
+    """When Slack took the first firing message (its sent_at), None if it never did."""
+    return next(
+        (n["sent_at"] for n in notifications if n["kind"] == "firing" and n.get("sent_at")), None
+    )
+
+
+def notification_defaults(stored: dict) -> dict:
+    """A stored notification with the fields schema 4 added (its `ledger`, [] before)."""
+    ledger = stored.get("ledger", [])
+    return {**stored, "ledger": [] if ledger == {} else ledger}
+
+
 def defaults(stored: dict) -> dict:
-    """Fields a record written before them lacks: issue 11's (schema 2, additive) and
-    schema 3's. `alertstore.migrate` writes them into every record; a reader still fills
-    them in, so a record a schema-2 bridge wrote during the upgrade reads the same."""
+    """Fields a record written before them lacks: issue 11's (schema 2, additive),
+    schema 3's and schema 4's. `alertstore.migrate` writes them into every record; a
+    reader still fills them in, so a record an older bridge wrote during the upgrade reads
+    the same."""
     resolved = stored["status"] == "resolved"
+    notifications = stored.get("notifications") or []
     return {
         "flaps": 0,
         "resolution": "alertmanager" if resolved else None,
         **UNMEASURED,
         "duration_seconds": duration_between(stored["starts_at"], stored.get("ends_at")),
+        "time_to_page_seconds": duration_between(stored["starts_at"], first_page_at(notifications)),
+        "delivery": delivery_of(notifications),
     }
 
 
@@ -255,4 +323,5 @@ def decode(raw: str | bytes) -> AlertRecord:
     for name in _LISTS:
         if stored[name] == {}:
             stored[name] = []
+    stored["notifications"] = [notification_defaults(n) for n in stored["notifications"]]
     return AlertRecord(**{name: stored[name] for name in FIELDS})

@@ -21,7 +21,7 @@ from alertstore import layout, lifecycle, records
 
 # One call applies a batch of events: all of them or (Redis away, schema refused) none.
 # KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state, and
-#       the record's index keys: 4 with any status, 4 firing, 4 resolved (layout.index_keys)
+#       the record's index keys (layout.record_index_keys; moved by layout's `reindex`)
 # ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
 #       record key prefix, then per item (ITEM_ARGS): event, new record JSON ('' unless a
 #       webhook event), score (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by,
@@ -35,11 +35,15 @@ if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local window, record_prefix = tonumber(ARGV[5]), ARGV[6]
 local PENDING = KEYS[2]
-local ITEM_KEYS, ITEM_ARGS, ANY_STATUS, FIRING, RESOLVED = 14, 8, 2, 6, 10
+local ITEM_KEYS, ITEM_ARGS = """
+    + str(2 + layout.RECORD_INDEX_KEYS)
+    + """, 8
 local RESOLVE_FIELDS = {"""
     + ", ".join(json.dumps(name) for name in records.RESOLVE_FIELDS)
-    + """}
-local RULES = """
+    + "}"
+    + layout.LUA_REINDEX
+    + records.LUA_DELIVERY_OF
+    + """local RULES = """
     + lifecycle.lua_rules()
     + """
 
@@ -71,7 +75,7 @@ local WHEN = {
   unchanged = function(c) return muted_as(c.rec) == c.by end,
 }
 
--- Apply one event to the record at `key` (indexes from KEYS[k + ...]) as its row says.
+-- Apply one event to the record at `key` (indexes from KEYS[k + 2]) as its row says.
 -- Returns transition, enqueued kind, the row.
 local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stale, flaps,
                     facts)
@@ -83,24 +87,14 @@ local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stal
     if row.when == '' or WHEN[row.when](c) then rule = row break end
   end
   if rule.effect == 'ignore' then return 'duplicate', '', rule end
-  local function indexes(group, command, ...)
-    for j = k + group, k + group + 3 do redis.call(command, KEYS[j], ...) end
-  end
   local transition = 'updated'
+  local before_status, before_delivery = rec and rec.status, rec and rec.delivery
   if rule.effect ~= 'create' then  -- keep the exact score (the record's string is cut to ms)
-    score = redis.call('ZSCORE', KEYS[k + ANY_STATUS], id) or score
+    score = redis.call('ZSCORE', KEYS[k + 2], id) or score
   end
   if rule.effect == 'create' then
     rec, transition = cjson.decode(new), 'created'
     rec.flaps = rule.status == 'firing' and flaps or 0
-    indexes(ANY_STATUS, 'ZADD', score, id)
-    indexes(rule.status == 'firing' and FIRING or RESOLVED, 'ZADD', score, id)
-  elseif rule.effect == 'resolve' then
-    indexes(FIRING, 'ZREM', id)
-    indexes(RESOLVED, 'ZADD', score, id)
-  elseif rule.effect == 'reopen' then
-    indexes(RESOLVED, 'ZREM', id)
-    indexes(FIRING, 'ZADD', score, id)
   elseif rule.effect == 'remind' then
     rec.reminders = rec.reminders + 1
   elseif rule.effect == 'mute' then
@@ -130,12 +124,14 @@ local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stal
     table.insert(rec.notifications, {
       kind = rule.notify, state = rule.send and 'pending' or 'skipped', attempts = 0,
       last_http_status = cjson.null, last_error = cjson.null,
-      enqueued_at = rule.send and now or cjson.null, sent_at = cjson.null})
+      enqueued_at = rule.send and now or cjson.null, sent_at = cjson.null, ledger = {}})
     if rule.send then
       redis.call('RPUSH', PENDING, id .. ':' .. (#rec.notifications - 1))
       enqueued = rule.notify
     end
   end
+  rec.delivery = delivery_of(rec)
+  reindex(k + 1, id, score, before_status, before_delivery, rec.status, rec.delivery)
   rec.updated_at = now
   redis.call('SET', key, cjson.encode(rec))
   return transition, enqueued, rule
@@ -235,8 +231,7 @@ def _apply(
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
-        for status in (None, "firing", "resolved"):  # the script's index groups, in order
-            keys += layout.index_keys(item.severity, item.alert_type, status)
+        keys += layout.record_index_keys(item.severity, item.alert_type)
         ends_at = item.ends_at or now
         args += [
             item.event,
@@ -385,16 +380,21 @@ def mark_suppressed(
     return _reconcile(redis, alert_id, "muted", by or "", now)
 
 
-# KEYS: schema, record, outbox pending. ARGV: schema version, by, at (ISO), comment ('' =
-# none), silence ids (JSON list), id. Acknowledging is no lifecycle transition (the status
+# KEYS: schema, record, outbox pending, the record's index keys (layout.record_index_keys;
+# none when it was missing). ARGV: schema version, by, at (ISO), comment ('' = none),
+# silence ids (JSON list), id. Acknowledging is no lifecycle transition (the status
 # stays firing; Alertmanager's silence mutes what follows), so it is its own script: the
 # first acknowledge of a firing record wins, with one `acknowledged` message; any later one
 # changes nothing and says why.
-_ACKNOWLEDGE = """
+_ACKNOWLEDGE = (
+    layout.LUA_REINDEX
+    + records.LUA_DELIVERY_OF
+    + """
 local schema = redis.call('GET', KEYS[1])
 if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
 local raw = redis.call('GET', KEYS[2])
 if not raw then return 'missing' end
+if #KEYS == 3 then return redis.error_reply('record appeared meanwhile; retry') end
 local rec = cjson.decode(raw)
 if rec.acknowledged_by ~= nil and rec.acknowledged_by ~= cjson.null then return 'already' end
 if rec.status ~= 'firing' then return 'resolved' end
@@ -403,12 +403,29 @@ rec.ack_comment = ARGV[4] ~= '' and ARGV[4] or cjson.null
 rec.silence_ids = cjson.decode(ARGV[5])
 table.insert(rec.notifications, {
   kind = 'acknowledged', state = 'pending', attempts = 0, last_http_status = cjson.null,
-  last_error = cjson.null, enqueued_at = ARGV[3], sent_at = cjson.null})
+  last_error = cjson.null, enqueued_at = ARGV[3], sent_at = cjson.null, ledger = {}})
 redis.call('RPUSH', KEYS[3], ARGV[6] .. ':' .. (#rec.notifications - 1))
+local before = rec.delivery
+rec.delivery = delivery_of(rec)
+local score = redis.call('ZSCORE', KEYS[4], ARGV[6])
+reindex(3, ARGV[6], score, rec.status, before, rec.status, rec.delivery)
 rec.updated_at = ARGV[3]
 redis.call('SET', KEYS[2], cjson.encode(rec))
 return 'acknowledged'
 """
+)
+
+
+def stored_index_keys(redis: redis_lib.Redis, alert_id: str) -> tuple[str, ...]:
+    """The index keys of a stored record (layout.record_index_keys), () when it is missing:
+    its severity and alert_type never change, so a script may rely on them after this
+    read; status and delivery it reads itself."""
+    raw = redis.get(layout.record_key(alert_id))
+    if raw is None:
+        return ()
+    record = records.decode(raw)
+    return layout.record_index_keys(record["severity"], record["alert_type"])
+
 
 AckOutcome = Literal["acknowledged", "already", "resolved", "missing"]
 
@@ -431,7 +448,12 @@ def acknowledge(
         raise ValueError("an acknowledge needs the silence it made")
     try:
         result = redis.register_script(_ACKNOWLEDGE)(
-            keys=[layout.SCHEMA_KEY, layout.record_key(alert_id), layout.OUTBOX_PENDING_KEY],
+            keys=[
+                layout.SCHEMA_KEY,
+                layout.record_key(alert_id),
+                layout.OUTBOX_PENDING_KEY,
+                *stored_index_keys(redis, alert_id),
+            ],
             args=[
                 layout.SCHEMA_VERSION,
                 by,

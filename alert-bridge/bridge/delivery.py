@@ -40,6 +40,7 @@ import requests
 from prometheus_client import start_http_server
 
 from alertstore import layout, notifications, outbox, pipeline, reader
+from alertstore.records import AlertRecord
 from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
 from bridge.monitor import PipelineMonitor
@@ -172,7 +173,7 @@ class DeliveryWorker:
             outbox.ack(self.redis, entry)  # already final, e.g. sent just before a crash
             return
         if self.config.slack_webhook_url is None:
-            self._mark(alert_id, index, "skipped", None, entry)
+            self._mark(record, index, "skipped", None, entry)
             return
         # An Acknowledge link counts its validity from the send, not the transition: a
         # message held back by a Slack outage still arrives with a full ACK_LINK_TTL_SECONDS.
@@ -182,7 +183,7 @@ class DeliveryWorker:
         while self.lease.renew():
             attempt = self._post(message)
             if attempt.outcome != "retry":
-                self._mark(alert_id, index, attempt.outcome, attempt, entry)
+                self._mark(record, index, attempt.outcome, attempt, entry)
                 self._note_slack_health(attempt)
                 metrics.SLACK_DELIVERIES.labels(
                     outcome="ok" if attempt.outcome == "sent" else "failed"
@@ -198,12 +199,13 @@ class DeliveryWorker:
                 )
                 return
             retries += 1
-            self._mark(alert_id, index, "pending", attempt, None)
-            metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
             if attempt.wait is None:
+                obeyed = None
                 wait = backoff(retries, self.config.delivery_max_backoff_seconds)
             else:
-                wait = min(attempt.wait, self.config.delivery_max_retry_after_seconds)
+                obeyed = wait = min(attempt.wait, self.config.delivery_max_retry_after_seconds)
+            self._mark(record, index, "pending", attempt, None, retry_after_seconds=obeyed)
+            metrics.SLACK_DELIVERIES.labels(outcome="retried").inc()
             log.warning(
                 "slack refused alert %s (%s); retry %d in %.1fs",
                 alert_id,
@@ -256,17 +258,31 @@ class DeliveryWorker:
                 text = text.replace(secret, "<SLACK_WEBHOOK_URL>")
         return text[:300]
 
-    def _mark(self, alert_id: str, index: int, state: str, attempt: Attempt | None, ack) -> None:
-        notifications.mark(
+    def _mark(
+        self,
+        record: AlertRecord,
+        index: int,
+        state: str,
+        attempt: Attempt | None,
+        ack,
+        *,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        """Record the attempt in the notification's ledger; the first firing message sent
+        gives the record its time to page, observed here once."""
+        marked = notifications.mark(
             self.redis,
-            alert_id,
+            record["id"],
             index,
             state,
             attempt and attempt.http_status,
             attempt and attempt.error,
             datetime.now(UTC),
+            retry_after_seconds=retry_after_seconds,
             ack=ack,
         )
+        if marked.time_to_page_seconds is not None:
+            metrics.TIME_TO_PAGE.labels(record["severity"]).observe(marked.time_to_page_seconds)
 
     def _pause(self, seconds: float) -> bool:
         """Wait, renewing the lease; False when stopped or the lease is lost meanwhile."""

@@ -5,9 +5,10 @@ multiprocess directory when one is configured (procmetrics, shared with the API)
 delivery worker is a single process and serves the default registry on its own port
 (Prometheus job taskmgr-bridge-worker).
 
-Every labelled counter has a series for each known label value from the start, so a fresh
-process exports them at 0: Grafana shows 0 rather than "no data", and rate() has its first
-sample before the first event (a series born with its first event loses that event).
+Every labelled counter and histogram has a series for each known label value from the
+start, so a fresh process exports them at 0: Grafana shows 0 rather than "no data", and
+rate() has its first sample before the first event (a series born with its first event
+loses that event).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import logging
 import typing
 
 import redis as redis_lib
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 import procmetrics
-from alertstore import outbox, writer
+from alertstore import outbox, records, writer
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,29 @@ SLACK_DELIVERIES = Counter(
     f"Slack delivery attempts by outcome ({', '.join(DELIVERY_OUTCOMES)}).",
     ["outcome"],
 )
+# Slack's 2xx for a firing message minus the alert's startsAt (records' time_to_page_seconds),
+# observed by the delivery worker. startsAt includes the rule's `for` and Alertmanager's
+# group_wait, so pages take seconds in the fast profile and minutes in production; the
+# buckets resolve both, up to an hour of Slack outage.
+TIME_TO_PAGE_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 90, 120, 180, 300, 450, 600, 900, 1800, 3600)
+TIME_TO_PAGE = Histogram(
+    "taskmgr_bridge_time_to_page_seconds",
+    "Seconds from an alert's startsAt to Slack accepting its firing message, by severity.",
+    ["severity"],
+    buckets=TIME_TO_PAGE_BUCKETS,
+)
 
 
 def declare_known_series() -> None:
     """Create every known label value's series (at 0); idempotent and cheap."""
-    for counter, values in (
+    for metric, values in (
         (WEBHOOKS_RECEIVED, WEBHOOK_OUTCOMES),
         (ALERTS_STORED, TRANSITIONS),
         (SLACK_DELIVERIES, DELIVERY_OUTCOMES),
+        (TIME_TO_PAGE, records.SEVERITIES),
     ):
         for value in values:
-            counter.labels(value)
+            metric.labels(value)
 
 
 # A single process (the delivery worker, tests) declares them at import. Under gunicorn the

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from alertstore.records import SEVERITIES, STATUSES
+from alertstore.records import DELIVERY_STATES, SEVERITIES, STATUSES
 
 SINCE_AFTER_UNTIL = "since must not be later than until."
 
@@ -16,6 +16,12 @@ class AlertFilterSerializer(serializers.Serializer):
     severity = CaseInsensitiveChoiceField(choices=SEVERITIES, required=False)
     alert_type = serializers.CharField(required=False, max_length=100)
     status = serializers.ChoiceField(choices=STATUSES, required=False)
+    delivery = serializers.ChoiceField(
+        choices=DELIVERY_STATES,
+        required=False,
+        help_text="how the record's Slack messages stand: failed if any failed, else pending "
+        "if any is owed, else sent",
+    )
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
 

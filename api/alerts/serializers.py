@@ -3,13 +3,30 @@
 from rest_framework import serializers
 
 from alertstore.records import (
+    DELIVERY_STATES,
+    LEDGER_OUTCOMES,
     MAX_CULPRITS,
+    MAX_LEDGER,
     NOTIFICATION_KINDS,
     NOTIFICATION_STATES,
     RESOLUTIONS,
     SEVERITIES,
     STATUSES,
 )
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    at = serializers.CharField(help_text="when Slack answered (or the attempt failed), ISO")
+    http_status = serializers.IntegerField(
+        allow_null=True, help_text="Slack's status; null when it never answered"
+    )
+    retry_after_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="the Retry-After wait obeyed (after DELIVERY_MAX_RETRY_AFTER_SECONDS); "
+        "null when Slack sent none",
+    )
+    outcome = serializers.ChoiceField(choices=LEDGER_OUTCOMES)
+    error = serializers.CharField(allow_null=True)
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -20,6 +37,11 @@ class NotificationSerializer(serializers.Serializer):
     last_error = serializers.CharField(allow_null=True)
     enqueued_at = serializers.CharField(allow_null=True)
     sent_at = serializers.CharField(allow_null=True)
+    ledger = LedgerEntrySerializer(
+        many=True,
+        help_text=f"every Slack attempt, oldest first; the newest {MAX_LEDGER} are kept "
+        "(attempts counts all)",
+    )
 
 
 class CulpritSerializer(serializers.Serializer):
@@ -70,6 +92,16 @@ class AlertRecordSerializer(serializers.Serializer):
     acknowledged_at = serializers.CharField(allow_null=True)
     ack_comment = serializers.CharField(allow_null=True)
     silence_ids = serializers.ListField(child=serializers.CharField())
+    time_to_page_seconds = serializers.FloatField(
+        allow_null=True,
+        help_text="starts_at to Slack's 2xx for the firing message; null until it was sent",
+    )
+    delivery = serializers.ChoiceField(
+        choices=DELIVERY_STATES,
+        allow_null=True,
+        help_text="failed if any message failed, else pending if any is owed, else sent; "
+        "null when none is owed",
+    )
 
 
 class AlertPageSerializer(serializers.Serializer):

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from itertools import product
 
 from alertstore import reader
-from alertstore.records import SEVERITIES, STATUSES, AlertEvent, alert_id, epoch
+from alertstore.records import (
+    DELIVERY_STATES,
+    SEVERITIES,
+    STATUSES,
+    AlertEvent,
+    alert_id,
+    epoch,
+)
 from tests.alertstore.events import T0, event
 
 # Free-form labels, including every character the index keys must escape.
@@ -26,12 +33,22 @@ class Expected:
     alert_type: str
     status: str
     score: float
+    notifications: tuple[str, ...]  # the states of its notifications, in order
 
-    def matches(self, severity, alert_type, status, since, until) -> bool:
+    @property
+    def delivery(self) -> str | None:
+        states = set(self.notifications)
+        for state in ("failed", "pending", "sent"):
+            if state in states:
+                return state
+        return None
+
+    def matches(self, severity, alert_type, status, delivery, since, until) -> bool:
         return (
             severity in (None, self.severity)
             and alert_type in (None, self.alert_type)
             and status in (None, self.status)
+            and delivery in (None, self.delivery)
             and (since is None or self.score >= epoch(since))
             and (until is None or self.score <= epoch(until))
         )
@@ -40,6 +57,7 @@ class Expected:
 @dataclass
 class History:
     created: list[AlertEvent]  # firing or resolved: one record each
+    marks: list[tuple[str, str]]  # (id, state): then its first notification is marked
     resolutions: list[AlertEvent]  # resolve some of the firing ones afterwards
     records: list[Expected]  # once both are stored, in the order of `created`
 
@@ -54,9 +72,10 @@ class History:
 
 def random_history(seed: int, count: int = 300) -> History:
     """`count` records over count/3 minutes (so starts_at ties), a third created resolved,
-    half of the firing ones resolved later."""
+    most first messages marked sent, failed or skipped, then half of the firing ones
+    resolved (which owes one more message)."""
     rng = random.Random(seed)
-    created, resolutions, final = [], [], []
+    created, marks, resolutions, final = [], [], [], []
     for i in range(count):
         micros = rng.choice((0, 0, rng.randrange(1_000_000)))  # exact scores, and ties
         starts_at = T0 + timedelta(minutes=rng.randrange(count // 3), microseconds=micros)
@@ -69,20 +88,26 @@ def random_history(seed: int, count: int = 300) -> History:
             alert_type=rng.choice(ALERT_TYPES),
         )
         created.append(ev)
+        aid = alert_id(ev.fingerprint, starts_at)
+        notifications = [rng.choice(("pending", "sent", "failed", "skipped"))]
+        if notifications[0] != "pending":
+            marks.append((aid, notifications[0]))
         status = ev.status
         if status == "firing" and rng.random() < 0.5:
             resolutions.append(event_resolved(ev))
             status = "resolved"
+            notifications.append("pending")
         final.append(
             Expected(
-                alert_id(ev.fingerprint, starts_at),
+                aid,
                 ev.labels["severity"].upper(),
                 ev.labels["alert_type"],
                 status,
                 epoch(starts_at),
+                tuple(notifications),
             )
         )
-    return History(created, resolutions, final)
+    return History(created, marks, resolutions, final)
 
 
 def event_resolved(ev: AlertEvent) -> AlertEvent:
@@ -98,12 +123,18 @@ def event_resolved(ev: AlertEvent) -> AlertEvent:
 
 
 def filter_combinations():
-    """Every (severity, alert_type, status): each filter absent (None) or set to each value."""
-    return product((None, *SEVERITIES), (None, *ALERT_TYPES, ABSENT_TYPE), (None, *STATUSES))
+    """Every (severity, alert_type, status, delivery): each filter absent (None) or set to
+    each value."""
+    return product(
+        (None, *SEVERITIES),
+        (None, *ALERT_TYPES, ABSENT_TYPE),
+        (None, *STATUSES),
+        (None, *DELIVERY_STATES),
+    )
 
 
-def listed(page) -> list[tuple[str, str, str, str]]:
-    return [(r["id"], r["severity"], r["alert_type"], r["status"]) for r in page]
+def listed(page) -> list[tuple[str, str, str, str, str | None]]:
+    return [(r["id"], r["severity"], r["alert_type"], r["status"], r["delivery"]) for r in page]
 
 
 def assert_lists_like_brute_force(store, history: History) -> int:
@@ -114,11 +145,11 @@ def assert_lists_like_brute_force(store, history: History) -> int:
     bounds = [(None, None), (starts[len(starts) // 3], None), (None, starts[-len(starts) // 3])]
     bounds.append((bounds[1][0], bounds[2][1]))  # both, each equal to some starts_at
     checked = 0
-    for (severity, alert_type, status), (since, until) in product(filter_combinations(), bounds):
-        query = dict(severity=severity, alert_type=alert_type, status=status)
+    for filters, (since, until) in product(filter_combinations(), bounds):
+        query = dict(zip(("severity", "alert_type", "status", "delivery"), filters, strict=True))
         query.update(since=since, until=until)
         want = [
-            (e.id, e.severity, e.alert_type, e.status)
+            (e.id, e.severity, e.alert_type, e.status, e.delivery)
             for e in history.expected
             if e.matches(**query)
         ]

@@ -59,6 +59,7 @@ def test_the_reader_gets_exactly_the_record_the_bridge_wrote(bridge, store):
                 "last_error": None,
                 "enqueued_at": at,
                 "sent_at": None,
+                "ledger": [],
             }
             for kind, at in (("firing", created), ("resolved", resolved_at))
         ],
@@ -77,9 +78,14 @@ def test_the_reader_gets_exactly_the_record_the_bridge_wrote(bridge, store):
         "acknowledged_at": None,
         "ack_comment": None,
         "silence_ids": [],
+        # schema 4: two messages owed, none sent yet
+        "time_to_page_seconds": None,
+        "delivery": "pending",
     }
     assert created <= resolved_at and created.endswith("Z") and len(created) == 24
     assert reader.list_alerts(store, severity="error", status="resolved") == (1, [record])
+    assert reader.list_alerts(store, status="resolved", delivery="pending") == (1, [record])
+    assert reader.list_alerts(store, delivery="sent") == (0, [])
 
 
 def test_the_reader_lists_what_the_bridge_wrote_newest_first(bridge, store):

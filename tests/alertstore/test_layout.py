@@ -10,13 +10,22 @@ from tests.alertstore.brute_force import ALERT_TYPES
 def test_index_keys_round_trip_any_alert_type(alert_type):
     key = layout.index_key("ERROR", alert_type, "firing")
 
-    assert layout.index_filters(key) == ("ERROR", alert_type, "firing")
+    assert layout.index_filters(key) == ("ERROR", alert_type, "firing", None)
     assert key.count(":") == 5 and not set(key[len(layout.INDEX_KEY_PREFIX) :]) & set("*?[]")
+    by_delivery = layout.index_key("ERROR", alert_type, "firing", "failed")
+    assert by_delivery == f"{key}:failed"
+    assert layout.index_filters(by_delivery) == ("ERROR", alert_type, "firing", "failed")
 
 
 def test_any_is_a_star_and_the_star_alert_type_is_not_any():
     assert layout.INDEX_KEY == "taskmgr:alerts:by:*:*:*"
-    assert layout.index_filters(layout.index_key(status="resolved")) == (None, None, "resolved")
+    assert layout.index_filters(layout.index_key(status="resolved")) == (
+        None,
+        None,
+        "resolved",
+        None,
+    )
+    assert layout.index_key(delivery="sent") == "taskmgr:alerts:by:*:*:*:sent"
     assert layout.index_key(alert_type="*") != layout.INDEX_KEY
 
 
@@ -30,6 +39,9 @@ def test_any_is_a_star_and_the_star_alert_type_is_not_any():
         "taskmgr:alerts:by:*:*:open",
         "taskmgr:alerts:by:*:%41:*",  # not the one spelling of "A"
         "taskmgr:alerts:by:*:%ff:*",  # not UTF-8
+        "taskmgr:alerts:by:*:*:*:lost",  # no delivery state
+        "taskmgr:alerts:by:*:*:*:*",  # "any" delivery is the 3-part key
+        "taskmgr:alerts:by:*:*:*:sent:x",
         "taskmgr:alert:0123",
     ],
 )
@@ -50,6 +62,16 @@ def test_a_record_is_in_four_indexes_per_status_choice():
     assert keys[1] == [key.removesuffix("*") + "firing" for key in keys[0]]
 
 
+def test_a_record_can_be_in_48_indexes_grouped_by_status_then_delivery():
+    keys = layout.record_index_keys("INFO", "a:b")
+
+    assert len(keys) == len(set(keys)) == layout.RECORD_INDEX_KEYS == 48
+    groups = [list(keys[i : i + 4]) for i in range(0, 48, 4)]
+    assert groups[0] == layout.index_keys("INFO", "a:b", None)
+    assert groups[4 * 2 + 3] == layout.index_keys("INFO", "a:b", "resolved", "sent")
+    assert all(layout.index_filters(key) for key in keys)
+
+
 def test_every_key_the_project_writes_is_under_the_prefix_and_named_here():
     keys = [
         layout.SCHEMA_KEY,
@@ -58,6 +80,7 @@ def test_every_key_the_project_writes_is_under_the_prefix_and_named_here():
         layout.OUTBOX_LEASE_KEY,
         layout.record_key("id"),
         layout.INDEX_KEY,
+        layout.index_key(delivery="failed"),
         layout.fingerprint_key("fp"),
         layout.ACTIVE_USERS_KEY,
         layout.CACHE_KEY_PREFIX,

@@ -1,6 +1,7 @@
-"""alertstore.migrate: a schema-1 store becomes a schema-3 one that lists like brute force,
-a schema-2 store gets schema 3's record fields; anything it cannot or need not migrate is
-left exactly as it was (or, interrupted, as a valid store of the version it had)."""
+"""alertstore.migrate: a schema-1 store becomes a schema-4 one that lists like brute force,
+a schema-2 store gets schema 3's record fields, a schema-3 store schema 4's fields and
+delivery indexes; anything it cannot or need not migrate is left exactly as it was (or,
+interrupted, as a valid store of the version it had)."""
 
 import json
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from alertstore import layout, migrate, reader, records, writer
+from alertstore import layout, migrate, notifications, reader, records, writer
 from tests.alertstore.brute_force import (
     assert_lists_like_brute_force,
     event_resolved,
@@ -23,14 +24,34 @@ from tests.alertstore.events import T0, event, minutes
 REPO = Path(__file__).resolve().parents[2]
 
 
+def schema_1_notification(kind, state):
+    """A notification as schema 1 to 3 stored it: no ledger."""
+    return {
+        "kind": kind,
+        "state": state,
+        "attempts": 0 if state in ("pending", "skipped") else 1,
+        "last_http_status": None,
+        "last_error": None,
+        "enqueued_at": records.isoformat(T0),
+        "sent_at": None,
+    }
+
+
 def store_as_schema_1(store, history):
-    """What schema 1's writer left: records, one index per filter value, version "1" — and
-    one index entry whose record is gone."""
+    """What schema 1's writer left: records (with the notifications the history says), one
+    index per filter value, version "1" — and one index entry whose record is gone."""
     now = T0 + timedelta(days=1)
     pipe = store.pipeline()
     for ev, expected in zip(history.created, history.records, strict=True):
         record = records.new_record(ev, now)
         record["status"] = expected.status
+        kinds = [ev.status, "resolved"]
+        record["notifications"] = [
+            schema_1_notification(kind, state)
+            for kind, state in zip(kinds, expected.notifications, strict=False)
+        ]
+        for name in ("time_to_page_seconds", "delivery"):
+            del record[name]
         pipe.set(layout.record_key(expected.id), records.encode(record))
         for key in (
             "taskmgr:alerts:index",
@@ -64,7 +85,7 @@ def history(store):
 
 def test_schema_1_is_refused_with_the_command_that_upgrades_it(store, history):
     before = snapshot(store)
-    hint = r"schema is 1, this (reader reads|writer writes) 3; .*`python -m alertstore\.migrate`"
+    hint = r"schema is 1, this (reader reads|writer writes) 4; .*`python -m alertstore\.migrate`"
 
     with pytest.raises(layout.SchemaMismatch, match=hint):
         reader.check_schema(store)
@@ -81,7 +102,7 @@ def test_migrates_schema_1_to_indexes_that_list_like_brute_force(store, history)
     assert migrate.migrate(store) == len(history.expected)
 
     reader.check_schema(store)
-    assert store.get(layout.SCHEMA_KEY) == b"3"
+    assert store.get(layout.SCHEMA_KEY) == b"4"
     assert_lists_like_brute_force(store, history)
     after = snapshot(store)
     upgraded = {k: v for k, v in after.items() if k.startswith(b"taskmgr:alert:")}
@@ -149,7 +170,7 @@ def test_a_write_during_the_migration_changes_nothing(redis_server, store, histo
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("version", ["3", None])
+@pytest.mark.parametrize("version", ["4", None])
 def test_nothing_to_do_leaves_the_store_alone(store, version):
     if version:
         writer.record_transition(
@@ -165,7 +186,7 @@ def test_an_unknown_version_is_refused(store, history):
     store.set(layout.SCHEMA_KEY, "7")
     before = snapshot(store)
 
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 7: .* upgrades 1, 2 to 3$"):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 7: .* upgrades 1, 2, 3 to 4$"):
         migrate.migrate(store)
     assert snapshot(store) == before
 
@@ -185,7 +206,7 @@ def test_the_command_upgrades_the_store_at_redis_url(redis_server, store, histor
     done = run_command(redis_url=redis_server.url)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == f"alert store upgraded to schema 3: {len(history.expected)} records\n"
+    assert done.stdout == f"alert store upgraded to schema 4: {len(history.expected)} records\n"
     reader.check_schema(store)
 
 
@@ -226,9 +247,9 @@ def store_as_schema_2(store):
 
 def test_schema_2_is_refused_until_upgraded_then_records_carry_schema_3_fields(store):
     firing_id, resolved_id = store_as_schema_2(store)
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this reader reads 3; "):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this reader reads 4; "):
         reader.check_schema(store)
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this writer writes 3; "):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 2, this writer writes 4; "):
         writer.record_transition(
             store, event(), now=T0, cooldown_seconds=300, flap_window_seconds=3600
         )
@@ -262,4 +283,107 @@ def test_a_schema_2_write_during_the_upgrade_leaves_a_valid_schema_2_store(redis
     assert store.get(layout.SCHEMA_KEY) == b"2"
     store.zrem(layout.INDEX_KEY, "late")
     assert migrate.migrate(store) == 2  # run again: done
+    reader.check_schema(store)
+
+
+# --- schema 3 → 4 ---------------------------------------------------------------------
+
+SCHEMA_4_FIELDS = ("time_to_page_seconds", "delivery")
+
+
+def as_schema_3(store):
+    """Strip what schema 4 added from every record and index; stamp 3."""
+    for key in store.scan_iter(match=f"{layout.INDEX_KEY_PREFIX}*"):
+        if layout.index_filters(key)[3] is not None:
+            store.delete(key)
+    for key in store.scan_iter(match=f"{layout.RECORD_KEY_PREFIX}*"):
+        stored = json.loads(store.get(key))
+        for name in SCHEMA_4_FIELDS:
+            del stored[name]
+        for n in stored["notifications"]:
+            del n["ledger"]
+        store.set(key, json.dumps(stored))
+    store.set(layout.SCHEMA_KEY, "3")
+
+
+@pytest.fixture
+def schema_3(store):
+    """A schema-3 store of a random history with delivery marks (as test_indexes stores
+    it), and one record whose firing message Slack took 42 s after it started."""
+    history = random_history(seed=4)
+    for batch in (history.created, None, history.resolutions):
+        if batch is None:
+            for alert_id, state in history.marks:
+                notifications.mark(store, alert_id, 0, state, None, None, T0 + timedelta(days=1))
+            continue
+        writer.record_transitions(
+            store, batch, now=T0 + timedelta(days=1), cooldown_seconds=300, flap_window_seconds=3600
+        )
+    paged = writer.record_transition(
+        store,
+        event(fingerprint="paged", starts_at=T0 - timedelta(days=1)),
+        now=T0,
+        cooldown_seconds=300,
+        flap_window_seconds=3600,
+    ).alert_id
+    notifications.mark(store, paged, 0, "sent", 200, None, T0 - timedelta(days=1, seconds=-42))
+    want = {paged: reader.get_alert(store, paged)}
+    as_schema_3(store)
+    return history, paged, want[paged]
+
+
+def test_schema_3_gets_ledgers_time_to_page_delivery_and_its_indexes(store, schema_3):
+    history, paged, before = schema_3
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 3, this reader reads 4; "):
+        reader.check_schema(store)
+
+    assert migrate.migrate(store) == len(history.records) + 1
+
+    reader.check_schema(store)
+    for key in store.scan_iter(match=f"{layout.RECORD_KEY_PREFIX}*"):
+        stored = json.loads(store.get(key))
+        assert set(stored) == set(records.FIELDS)
+        assert all(n["ledger"] == [] for n in stored["notifications"])
+    record = reader.get_alert(store, paged)
+    assert (record["time_to_page_seconds"], record["delivery"]) == (42.0, "sent")
+    assert record == {**before, "notifications": [{**before["notifications"][0], "ledger": []}]}
+    history.records.append(
+        type(history.records[0])(
+            paged, "ERROR", "high_error_rate", "firing", (T0 - timedelta(days=1)).timestamp(),
+            ("sent",),
+        )
+    )  # fmt: skip
+    assert_lists_like_brute_force(store, history)
+
+
+def test_leftover_delivery_indexes_of_an_interrupted_run_are_rebuilt(store, schema_3):
+    history, _, _ = schema_3
+    store.zadd(layout.index_key(delivery="failed"), {"ghost": 1.0})
+
+    migrate.migrate(store)
+
+    assert store.zscore(layout.index_key(delivery="failed"), "ghost") is None
+    total, _ = reader.list_alerts(store, delivery="failed")
+    assert total == sum(e.delivery == "failed" for e in history.records)
+
+
+class AckingSchema3Worker(redis.Redis):
+    """A real client; while the migration counts the records, a schema-3 delivery worker
+    marks a message final and acks its entry."""
+
+    def zcard(self, *args, **kwargs):
+        self.lrem(layout.OUTBOX_PROCESSING_KEY, 1, "acked:0")
+        return super().zcard(*args, **kwargs)
+
+
+def test_a_schema_3_delivery_during_the_upgrade_leaves_a_valid_schema_3_store(
+    redis_server, store, schema_3
+):
+    store.rpush(layout.OUTBOX_PROCESSING_KEY, "acked:0")
+
+    with pytest.raises(migrate.StoreChanged, match="still a valid schema-3 store"):
+        migrate.migrate(AckingSchema3Worker(port=redis_server.port))
+
+    assert store.get(layout.SCHEMA_KEY) == b"3"
+    assert migrate.migrate(store) is not None  # run again: done
     reader.check_schema(store)

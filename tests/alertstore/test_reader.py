@@ -122,6 +122,8 @@ def test_bad_arguments_are_named(store):
         reader.list_alerts(store, severity="loud")
     with pytest.raises(ValueError, match="status must be one of firing"):
         reader.list_alerts(store, status="open")
+    with pytest.raises(ValueError, match="delivery must be one of pending, failed, sent"):
+        reader.list_alerts(store, delivery="lost")
     with pytest.raises(ValueError, match="offset and limit"):
         reader.list_alerts(store, offset=-1)
 
@@ -138,13 +140,13 @@ def test_schema_check(store):
     reader.check_schema(store)
 
     store.set(layout.SCHEMA_KEY, "99")
-    with pytest.raises(layout.SchemaMismatch, match=r"schema is 99, this reader reads 3$"):
+    with pytest.raises(layout.SchemaMismatch, match=r"schema is 99, this reader reads 4$"):
         reader.check_schema(store)
 
-    store.set(layout.SCHEMA_KEY, "2")  # not yet upgraded: readiness names the command
+    store.set(layout.SCHEMA_KEY, "3")  # not yet upgraded: readiness names the command
     with pytest.raises(
         layout.SchemaMismatch,
-        match=r"schema is 2, this reader reads 3; upgrade the store with "
+        match=r"schema is 3, this reader reads 4; upgrade the store with "
         r"`python -m alertstore\.migrate`$",
     ):
         reader.check_schema(store)

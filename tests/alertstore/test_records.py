@@ -1,5 +1,7 @@
 """alertstore.records: stable ids, derived fields, JSON that round-trips exactly."""
 
+import itertools
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -102,3 +104,46 @@ def test_encode_decode_round_trip():
 
     assert records.decode(records.encode(record)) == record
     assert '"metric_value":"0.1"' in records.encode(record)
+
+
+STATE_LISTS = [
+    list(states)
+    for n in range(3)
+    for states in itertools.product(records.NOTIFICATION_STATES, repeat=n)
+]
+
+
+@pytest.mark.parametrize("states", STATE_LISTS, ids=lambda s: ",".join(s) or "none")
+def test_delivery_is_the_strongest_state_and_the_scripts_agree(store, states):
+    notes = [{"kind": "firing", "state": state} for state in states]
+    want = next((s for s in ("failed", "pending", "sent") if s in states), None)
+
+    in_lua = store.eval(
+        records.LUA_DELIVERY_OF + "local d = delivery_of(cjson.decode(ARGV[1]))\n"
+        "if d == cjson.null then return false end return d",
+        0,
+        json.dumps({"notifications": notes or {}}),
+    )
+
+    assert records.delivery_of(notes) == want
+    assert (in_lua.decode() if in_lua else None) == want
+
+
+def test_a_record_stored_before_schema_4_reads_with_its_delivery_and_time_to_page():
+    record = records.new_record(event(starts_at=T0), T0)
+    old = {k: v for k, v in record.items() if k not in ("time_to_page_seconds", "delivery")}
+    firing = {
+        "kind": "firing",
+        "state": "sent",
+        "attempts": 1,
+        "last_http_status": 200,
+        "last_error": None,
+        "enqueued_at": records.isoformat(T0),
+        "sent_at": records.isoformat(T0 + timedelta(seconds=12.5)),
+    }
+    old["notifications"] = [firing, {**firing, "kind": "resolved", "state": "pending"}]
+
+    decoded = records.decode(records.encode(old))
+
+    assert (decoded["time_to_page_seconds"], decoded["delivery"]) == (12.5, "pending")
+    assert [n["ledger"] for n in decoded["notifications"]] == [[], []]

@@ -25,14 +25,20 @@ def test_new_firing_stores_record_indexes_and_one_firing_message(store):
             "last_error": None,
             "enqueued_at": "2025-10-15T12:00:00.000Z",
             "sent_at": None,
+            "ledger": [],
         }
     ]
+    assert (stored["delivery"], stored["time_to_page_seconds"]) == ("pending", None)
     assert pending(store) == [layout.outbox_entry(aid, 0)]
     for status in (None, "firing"):
-        for key in layout.index_keys("ERROR", "high_error_rate", status):
-            assert store.zscore(key, aid) == T0.timestamp(), key
+        for delivery in (None, "pending"):
+            for key in layout.index_keys("ERROR", "high_error_rate", status, delivery):
+                assert store.zscore(key, aid) == T0.timestamp(), key
     for key in layout.index_keys("ERROR", "high_error_rate", "resolved"):
         assert not store.exists(key), key
+    for delivery in ("failed", "sent"):
+        for key in layout.index_keys("ERROR", "high_error_rate", None, delivery):
+            assert not store.exists(key), key
     assert store.hgetall(layout.fingerprint_key("fp-error")) == {
         b"latest": aid.encode(),
         b"score": repr(T0.timestamp()).encode(),
@@ -128,7 +134,7 @@ def test_a_foreign_schema_version_refuses_the_write(store):
     store.set(layout.SCHEMA_KEY, "0")
 
     with pytest.raises(
-        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 3$"
+        layout.SchemaMismatch, match=r"^alert store schema is 0, this writer writes 4$"
     ):
         record(store)
     assert store.keys("*") == [layout.SCHEMA_KEY.encode()]

@@ -2,13 +2,13 @@
 against the Slack stand-in, fed through the real webhook over a shared Redis."""
 
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from alertstore import layout, outbox, reader
+from alertstore import layout, outbox, reader, records
 from bridge.delivery import backoff, retry_after
 from testkit.polling import wait_until
 from tests.bridge.conftest import auth
@@ -116,9 +116,63 @@ def test_server_errors_and_timeouts_are_retried_until_delivered_once(
     assert (notification["state"], notification["attempts"]) == ("sent", 4)
 
 
+def ledger(store, alert_id, notification=0):
+    return reader.get_alert(store, alert_id)["notifications"][notification]["ledger"]
+
+
+def time_to_page_samples(worker) -> dict[str, float]:
+    """The worker's taskmgr_bridge_time_to_page_seconds _count and _sum, all severities."""
+    text = requests.get(worker.metrics_url, timeout=5).text
+    totals = {"count": 0.0, "sum": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            for part in totals:
+                if sample.name == f"taskmgr_bridge_time_to_page_seconds_{part}":
+                    totals[part] += sample.value
+    return totals
+
+
+def test_every_attempt_is_in_the_ledger_and_the_page_gives_a_time_to_page(
+    client, store, fake_slack, start_worker
+):
+    """Issue 13: Slack answering 500 twice, then 200."""
+    fake_slack.script([(500,), (500,)])
+    starts_at = datetime.now(UTC) - timedelta(seconds=3)
+    (aid,) = fire(client, alert(starts_at=records.isoformat(starts_at)))
+    worker = start_worker(fake_slack.url)
+
+    fake_slack.wait_for(1, timeout=DEADLINE)
+    wait_until(lambda: outbox_empty(store), "outbox drained")
+
+    record = reader.get_alert(store, aid)
+    entries = record["notifications"][0]["ledger"]
+    assert [(e["http_status"], e["outcome"]) for e in entries] == [
+        (500, "retry"),
+        (500, "retry"),
+        (200, "sent"),
+    ]
+    assert [e["retry_after_seconds"] for e in entries] == [None, None, None]
+    assert "internal_error" in entries[0]["error"] and entries[2]["error"] is None
+    assert record["notifications"][0]["attempts"] == 3
+    assert record["delivery"] == "sent"
+    paged_at = datetime.fromisoformat(entries[2]["at"])
+    # the ledger's times are cut to milliseconds; the time to page is exact
+    assert record["time_to_page_seconds"] == pytest.approx(
+        (paged_at - starts_at).total_seconds(), abs=0.002
+    )
+    assert record["time_to_page_seconds"] >= 3
+    wait_until(
+        lambda: (
+            time_to_page_samples(worker)
+            == {"count": 1.0, "sum": pytest.approx(record["time_to_page_seconds"])}
+        ),
+        "the worker's histogram observed the one page",
+    )
+
+
 def test_429_retry_after_is_obeyed_and_blocks_the_line(client, store, fake_slack, start_worker):
     fake_slack.script([(429, {"Retry-After": "2"})])
-    fire(client, alert(), alert(fingerprint="second", alertname="HighLatency"))
+    first, _ = fire(client, alert(), alert(fingerprint="second", alertname="HighLatency"))
     start_worker(fake_slack.url)
 
     messages = fake_slack.wait_for(2, timeout=DEADLINE)
@@ -127,6 +181,11 @@ def test_429_retry_after_is_obeyed_and_blocks_the_line(client, store, fake_slack
     assert [a.status for a in attempts] == [429, 200, 200]
     assert attempts[1].at - attempts[0].at >= 1.9  # waited as told (a lower bound only)
     assert titles(messages) == ["[FIRING] HighErrorRate", "[FIRING] HighLatency"]
+    wait_until(lambda: len(ledger(store, first)) == 2, "both attempts in the ledger")
+    assert [(e["http_status"], e["retry_after_seconds"]) for e in ledger(store, first)] == [
+        (429, 2.0),
+        (200, None),
+    ]
 
 
 def test_a_huge_retry_after_is_bounded_and_holds_nothing_back_for_long(
@@ -144,6 +203,8 @@ def test_a_huge_retry_after_is_bounded_and_holds_nothing_back_for_long(
     assert titles(messages) == ["[FIRING] HighErrorRate", "[FIRING] HighLatency"]
     notification = reader.get_alert(store, first)["notifications"][0]
     assert (notification["state"], notification["attempts"]) == ("sent", 2)
+    # the ledger says what was obeyed: the bound, not Slack's hour
+    assert [e["retry_after_seconds"] for e in notification["ledger"]] == [1.0, None]
 
 
 def test_slack_refusing_the_webhook_is_recorded_logged_and_cleared_by_a_2xx(
@@ -182,6 +243,10 @@ def test_a_refused_message_is_marked_failed_and_the_next_goes_out(
     assert (failed["state"], failed["last_http_status"]) == ("failed", 400)
     assert "invalid_payload" in failed["last_error"]
     assert reader.get_alert(store, second)["sent_to_slack"] is True
+    assert [e["outcome"] for e in failed["ledger"]] == ["failed"]
+    assert reader.get_alert(store, first)["time_to_page_seconds"] is None  # never paged
+    assert [r["id"] for r in reader.list_alerts(store, delivery="failed")[1]] == [first]
+    assert [r["id"] for r in reader.list_alerts(store, delivery="sent")[1]] == [second]
 
 
 def test_without_a_slack_url_notifications_are_skipped(client, store, start_worker):

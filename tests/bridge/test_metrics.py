@@ -4,6 +4,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import layout
+from alertstore.records import SEVERITIES
+from bridge.metrics import TIME_TO_PAGE_BUCKETS
 from tests.bridge.conftest import auth
 from tests.bridge.payloads import alert, webhook
 
@@ -90,3 +92,26 @@ def test_the_web_app_exports_every_webhook_outcome_and_transition_from_the_start
     }
     assert received == {"accepted", "unauthorized", "invalid", "too_large", "unavailable"}
     assert stored == {"created", "updated", "duplicate"}
+
+
+def test_a_fresh_delivery_worker_exports_time_to_page_per_severity_at_zero(start_worker):
+    # The time-to-page panel's quantiles have series (NaN, not "no data") before a page.
+    worker = start_worker()
+
+    text = requests.get(worker.metrics_url, timeout=5).text
+
+    counts = {
+        sample.labels["severity"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "taskmgr_bridge_time_to_page_seconds_count"
+    }
+    buckets = {
+        float(sample.labels["le"])
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "taskmgr_bridge_time_to_page_seconds_bucket"
+    }
+    assert counts == dict.fromkeys(SEVERITIES, 0), text
+    assert buckets == {*map(float, TIME_TO_PAGE_BUCKETS), float("inf")}
+    assert min(TIME_TO_PAGE_BUCKETS) == 1 and max(TIME_TO_PAGE_BUCKETS) == 3600

@@ -213,3 +213,13 @@ def test_descriptions_say_where_the_threshold_lines_come_from(dashboard):
     ]:
         for panel in panels_reading(dashboard, record):
             assert variable in panel["description"], panel["title"]
+
+
+def test_time_to_page_panel_shows_p50_and_p95_of_the_workers_histogram(dashboard):
+    (panel,) = panels_reading(dashboard, "taskmgr_bridge_time_to_page_seconds_bucket")
+
+    quantiles = [t["expr"].split(",")[0] for t in panel["targets"]]
+    assert quantiles == ["histogram_quantile(0.5", "histogram_quantile(0.95"]
+    assert [t["legendFormat"] for t in panel["targets"]] == ["p50", "p95"]
+    assert panel["fieldConfig"]["defaults"]["unit"] == "s"
+    assert all("sum by (le)" in t["expr"] for t in panel["targets"])  # every severity
