@@ -101,10 +101,13 @@ class WindowTooLarge(ValueError):
 def window(
     since: datetime | None, until: datetime | None, *, length: timedelta, now: datetime
 ) -> tuple[datetime, datetime]:
-    """The bounds a windowed read uses: until defaults to now, since to until - length
-    (naive datetimes are UTC)."""
+    """The bounds a windowed read uses: until defaults to now, since to until - length, or
+    the earliest datetime when that is earlier (naive datetimes are UTC)."""
     until = _utc(until or now)
-    return _utc(since) if since else until - length, until
+    return _utc(since) if since else until - min(length, until - _EARLIEST), until
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -33,8 +33,10 @@ class AlertFilterSerializer(AlertWindowSerializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False)
     q = serializers.CharField(
         required=False,
+        allow_blank=True,  # an empty search box searches nothing: the plain listing
         max_length=MAX_QUERY_LENGTH,
-        help_text="case-insensitive substring of message, alertname or a label value; "
+        help_text="case-insensitive substring of message, alertname or a label value (blank: "
+        "no search); "
         f"scans one window: since defaults to until - {SEARCH_WINDOW.total_seconds() / 3600:g} "
         "hours, until to now",
     )

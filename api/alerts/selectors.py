@@ -36,8 +36,8 @@ def alert_list(
     *, offset: int, limit: int, q: str | None = None, **filters
 ) -> tuple[int, list[AlertRecord]]:
     """(total matching, one page of records), newest first. Filters: see AlertFilterSerializer;
-    with `q` a search (a scan of one window) instead of an index read."""
-    if q is not None:
+    with a non-blank `q` a search (a scan of one window) instead of an index read."""
+    if q:
         return _read(
             lambda client: reader.search_alerts(client, q, offset=offset, limit=limit, **filters)
         )

@@ -107,6 +107,19 @@ def test_bad_bounds_are_400_naming_the_parameter(staff_client, redis_server, par
     assert list(response.json()) == [parameter]
 
 
+@pytest.mark.parametrize(
+    "params",
+    ["until=0001-01-01T00:00:00Z", "since=0001-01-01T00:00:00Z", "since=9999-12-31T00:00:00Z"],
+)
+def test_extreme_bounds_are_an_answer(staff_client, redis_server, params):
+    record(redis_server.client(), event())
+
+    response = staff_client.get(f"{STATS}?{params}")
+
+    assert response.status_code == 200
+    assert response.json()["totals"]["incidents"] == (1 if params.startswith("since=0001") else 0)
+
+
 def test_since_after_until_says_so(staff_client, redis_server):
     response = staff_client.get(f"{STATS}?since=2025-10-02T00:00:00Z&until=2025-10-01T00:00:00Z")
 
