@@ -88,7 +88,7 @@ def _checked(severity: str | None, status: str | None, offset: int, limit: int) 
 
 
 # What a read that scans a window (search_alerts, alertstore.stats) may read at most. Stats
-# over 10k records take about a second on a loaded 2-core machine (bench/window_reads.py,
+# over 10k records take 1-1.5 s on a loaded 2-core machine (bench/window_reads.py,
 # mostly JSON decoding), so this bounds a request at a few seconds; wider is refused.
 MAX_WINDOW_RECORDS = 20_000
 _BATCH = 500  # records per MGET: each call is short, Redis serves others in between
