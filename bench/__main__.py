@@ -28,6 +28,7 @@ BENCHMARKS = (
     "instrumentation",
     "scrape",
     "history",
+    "window_reads",
     "ingest",
     "time_to_alert",
 )

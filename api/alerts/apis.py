@@ -1,4 +1,5 @@
-"""alerts/ and alerts/{id}/: the alert history for staff; 503 when Redis is away."""
+"""alerts/, alerts/stats/ and alerts/{id}/: the alert history for staff; 503 when Redis is
+away."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
@@ -6,10 +7,11 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alerts.filters import AlertFilterSerializer
+from alerts.filters import AlertFilterSerializer, AlertWindowSerializer
 from alerts.pagination import AlertPagination
-from alerts.selectors import alert_get, alert_list
+from alerts.selectors import alert_get, alert_list, alert_stats
 from alerts.serializers import AlertPageSerializer, AlertRecordSerializer
+from alerts.stats import AlertStatsSerializer
 from taskmgr.schema import ErrorSerializer
 
 
@@ -30,6 +32,20 @@ class AlertListApi(APIView):
             lambda offset, limit: alert_list(offset=offset, limit=limit, **filters.validated_data),
         )
         return paginator.get_paginated_response(records)
+
+
+class AlertStatsApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="alerts_stats",
+        parameters=[AlertWindowSerializer],
+        responses={200: AlertStatsSerializer, 503: ErrorSerializer},
+    )
+    def get(self, request):
+        window = AlertWindowSerializer(data=request.query_params)
+        window.is_valid(raise_exception=True)
+        return Response(alert_stats(**window.validated_data))
 
 
 class AlertDetailApi(APIView):

@@ -1,11 +1,11 @@
-"""Every read of the alert history, through alertstore.reader (the layout's reader)."""
+"""Every read of the alert history, through alertstore (the layout's reader)."""
 
 from __future__ import annotations
 
 import redis
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 
-from alertstore import layout, reader
+from alertstore import layout, reader, stats
 from alertstore.records import AlertRecord
 from taskmgr.redis_client import redis_client
 
@@ -18,7 +18,8 @@ class AlertHistoryUnavailable(APIException):
 
 def _read(read):
     """read(client) against a store we can read: 503 when Redis is away or holds another
-    layout (an older store reads as empty otherwise; the message names the migration)."""
+    layout (an older store reads as empty otherwise; the message names the migration);
+    400 naming `since` when the window holds more than a windowed read may read."""
     client = redis_client()
     try:
         reader.check_schema(client)
@@ -27,15 +28,29 @@ def _read(read):
         raise AlertHistoryUnavailable() from exc
     except layout.SchemaMismatch as exc:
         raise AlertHistoryUnavailable(f"The alert history is unavailable: {exc}") from exc
+    except reader.WindowTooLarge as exc:
+        raise ValidationError({"since": [str(exc)]}) from exc
 
 
-def alert_list(*, offset: int, limit: int, **filters) -> tuple[int, list[AlertRecord]]:
-    """(total matching, one page of records), newest first. Filters: see AlertFilterSerializer."""
+def alert_list(
+    *, offset: int, limit: int, q: str | None = None, **filters
+) -> tuple[int, list[AlertRecord]]:
+    """(total matching, one page of records), newest first. Filters: see AlertFilterSerializer;
+    with a non-blank `q` a search (a scan of one window) instead of an index read."""
+    if q:
+        return _read(
+            lambda client: reader.search_alerts(client, q, offset=offset, limit=limit, **filters)
+        )
     return _read(lambda client: reader.list_alerts(client, offset=offset, limit=limit, **filters))
 
 
 def alert_get(*, alert_id: str) -> AlertRecord | None:
     return _read(lambda client: reader.get_alert(client, alert_id))
+
+
+def alert_stats(**window) -> dict:
+    """Incident statistics of a window (alertstore.stats; since/until: AlertWindowSerializer)."""
+    return _read(lambda client: stats.incident_stats(client, **window))
 
 
 def alert_store_check() -> None:
