@@ -5,7 +5,8 @@
 The templates are the committed files in prometheus/ and alertmanager/; `@@RULE_WINDOW@@` marks a
 placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unknown or
 leftover placeholder is an error, never an empty string. A list (`@@API_TARGETS@@`) becomes
-a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did.
+a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did. Lines between
+`# @@if NAME@@` and `# @@end NAME@@` are rendered only when NAME's value is "true".
 DIR (default `$STATE_DIR/config`) receives prometheus.yml, rules/*.yml, alertmanager.yml,
 bridge_token and metrics_token (0600, the latter when METRICS_AUTH_TOKEN is set) and one
 `<process>.env` per process (0600; stack/envfiles.py); it is built in a temporary sibling

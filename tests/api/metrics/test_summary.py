@@ -100,9 +100,8 @@ def test_the_error_budget_is_the_recorded_remainder_or_null_saying_why():
     assert budget["latency"]["remaining_percent"] is None
     assert budget["latency"]["note"] == summary.NO_TRAFFIC_NOTE
     overspent = [series(summary.BUDGETS["availability"], "-1.5")]
-    assert summary.build_summary(overspent, "5 minutes", SLOS)["error_budget"]["availability"][
-        "remaining_percent"
-    ] == -150.0
+    budget = summary.build_summary(overspent, "5 minutes", SLOS)["error_budget"]
+    assert budget["availability"]["remaining_percent"] == -150.0  # overspent: below 0
 
 
 def test_requests_beyond_the_last_bucket_report_its_bound_as_max():
