@@ -10,7 +10,7 @@ _UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s":
 _PATTERN = re.compile(
     r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?"
 )
-_NAMES = (("hour", 3600), ("minute", 60), ("second", 1))
+_NAMES = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 
 
 def seconds(text: str) -> float:
@@ -31,3 +31,19 @@ def describe(text: str) -> str:
             count = int(total // size)
             return f"{count} {name}{'' if count == 1 else 's'}"
     return f"{total:g} seconds"
+
+
+def text(total: float) -> str:
+    """Seconds as a Prometheus duration: 4320 → `1h12m`, 30 days → `30d` (days at most, as
+    people write SLO windows), 0.5 → `500ms`."""
+    millis = round(total * 1000)
+    if millis == 0:
+        return "0"
+    parts = []
+    for unit, size in _UNITS.items():
+        if unit in ("y", "w"):
+            continue
+        count, millis = divmod(millis, round(size * 1000))
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

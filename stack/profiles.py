@@ -31,6 +31,9 @@ class Profile:
     alert_resend_delay: (
         str  # Prometheus' --rules.alert.resend-delay (alerts expire after 4 of these)
     )
+    # The SLO windows (SLO_WINDOW and the burn-rate windows 5m ... 3d, stack/slo.py) are
+    # divided by this: 60 turns the 1h/5m page into 1m/5s and a 30d SLO into 12h.
+    slo_time_scale: int
 
 
 PROFILES = {
@@ -52,6 +55,7 @@ PROFILES = {
         heartbeat_timeout="5m",
         reconcile_interval="1m",
         alert_resend_delay="1m",
+        slo_time_scale=1,
     ),
     "fast": Profile(
         name="fast",
@@ -71,5 +75,6 @@ PROFILES = {
         heartbeat_timeout="15s",
         reconcile_interval="2s",
         alert_resend_delay="1s",
+        slo_time_scale=60,  # the shortest burn window, 5s, still holds five 1 s scrapes
     ),
 }

@@ -5,7 +5,8 @@
 The templates are the committed files in prometheus/ and alertmanager/; `@@RULE_WINDOW@@` marks a
 placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unknown or
 leftover placeholder is an error, never an empty string. A list (`@@API_TARGETS@@`) becomes
-a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did.
+a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did. Lines between
+`# @@if NAME@@` and `# @@end NAME@@` are rendered only when NAME's value is "true".
 DIR (default `$STATE_DIR/config`) receives prometheus.yml, rules/*.yml, alertmanager.yml,
 bridge_token and metrics_token (0600, the latter when METRICS_AUTH_TOKEN is set) and one
 `<process>.env` per process (0600; stack/envfiles.py); it is built in a temporary sibling
@@ -30,12 +31,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
+from prometheus_client.utils import floatToGoString
 
-from stack import binaries, durations, envfiles
+from stack import binaries, durations, envfiles, slo
 from stack.profiles import PROFILES
 from stack.settings import REPO, TOKEN_FILE, Settings, SettingsError, load
 
 PLACEHOLDER = re.compile(r"@@([A-Za-z0-9_]*)@@")
+# `# @@if NAME@@` … `# @@end NAME@@` lines: what lies between is rendered only when the
+# value of NAME is "true" (SLO_ALERTS_ENABLED=false renders no burn-rate alerts at all)
+SECTION = re.compile(r"^[ \t]*# @@if (\w+)@@\n(.*?)^[ \t]*# @@end \1@@\n", re.M | re.S)
 TEMPLATES = {  # rendered path → template, relative to the repo
     "prometheus.yml": Path("prometheus/prometheus.yml"),
     "rules/taskmgr.yml": Path("prometheus/rules/taskmgr.yml"),
@@ -92,15 +97,39 @@ def template_values(settings: Settings) -> dict[str, str]:
         "HEARTBEAT_REPEAT_INTERVAL": _repeat_interval(
             durations.seconds(timing.heartbeat_interval), timing.heartbeat_interval
         ),
+        **_slo_values(settings),
+    }
+
+
+def _slo_values(settings: Settings) -> dict[str, str]:
+    """The SLO records' windows and budgets, and the alerts' switch (stack/slo.py)."""
+    window = settings.slo_rule_window
+    return {
+        **{slo.placeholder(w): slo.scaled(w, settings.timing) for w in slo.BURN_WINDOWS},
+        "SLO_WINDOW": window,
+        "SLO_WINDOW_SECONDS": _number(durations.seconds(window)),
+        "SLO_WINDOW_LABEL": durations.describe(window),
+        "SLO_AVAILABILITY_TARGET": _number(settings.slo_availability_target),
+        "SLO_AVAILABILITY_BUDGET": slo.budget(settings.slo_availability_target),
+        "SLO_LATENCY_TARGET": _number(settings.slo_latency_target),
+        "SLO_LATENCY_BUDGET": slo.budget(settings.slo_latency_target),
+        # the `le` label of the histogram bucket at the threshold, spelt as the API's
+        # prometheus_client writes it (0.5, 1.0)
+        "LATENCY_THRESHOLD_LE": floatToGoString(settings.latency_p95_threshold / 1000),
+        "SLO_ALERTS_ENABLED": "true" if settings.slo_alerts_enabled else "false",
     }
 
 
 def render_text(template: str, values: Mapping[str, str], *, source: str) -> str:
     """Fill every placeholder in `template`; RenderError naming `source` if any is unknown."""
-    unknown = sorted({name for name in PLACEHOLDER.findall(template) if name not in values})
+    switches = {name for name, _ in SECTION.findall(template)}
+    unknown = sorted(
+        {name for name in [*PLACEHOLDER.findall(template), *switches] if name not in values}
+    )
     if unknown:
         names = ", ".join(f"@@{name}@@" for name in unknown)
         raise RenderError(f"{source}: unknown placeholder {names}")
+    template = SECTION.sub(lambda match: match[2] if values[match[1]] == "true" else "", template)
     text = PLACEHOLDER.sub(lambda match: values[match[1]], template)
     for number, line in enumerate(text.splitlines(), start=1):
         if "@@" in line:

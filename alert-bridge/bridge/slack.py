@@ -56,7 +56,12 @@ _UNKNOWN_STYLE = _SEVERITY_STYLE["WARNING"]
 INFERRED = "resolved: no longer reported by Alertmanager"
 
 # what the alert's value measures, for the notification line
-_QUANTITY = {"high_error_rate": "error rate", "high_latency": "p95 latency"}
+_QUANTITY = {
+    "high_error_rate": "error rate",
+    "high_latency": "p95 latency",
+    "availability_budget_burn": "error budget burn",  # the SLO alerts' value: times the budget
+    "latency_budget_burn": "error budget burn",
+}
 
 
 # the Grafana view of an incident: this long before it started, and after it ended

@@ -4,11 +4,16 @@ Names and labels are a contract (docs/contracts.md): the recording rules, Grafan
 summary read them. Labels are bounded: `route` is the URL template, never the raw path.
 """
 
+from django.conf import settings
 from prometheus_client import Counter, Gauge, Histogram
 
 # Boundaries cluster around the 500 ms HighLatency threshold so p95 near it is resolved;
 # quantiles computed from these are bucket-bounded estimates.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10)
+BASE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10)
+# One boundary exactly at LATENCY_P95_THRESHOLD: the latency SLO counts the requests under it
+# from that bucket (prometheus/rules/taskmgr.yml renders its `le` from the same setting).
+LATENCY_THRESHOLD_SECONDS = settings.LATENCY_P95_THRESHOLD / 1000
+LATENCY_BUCKETS = tuple(sorted({*BASE_LATENCY_BUCKETS, LATENCY_THRESHOLD_SECONDS}))
 
 REQUEST_LABELS = ("method", "route", "status")
 

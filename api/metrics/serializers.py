@@ -14,6 +14,22 @@ class LatencySerializer(serializers.Serializer):
     p99 = serializers.FloatField(allow_null=True)
 
 
+class ErrorBudgetSerializer(serializers.Serializer):
+    target = serializers.FloatField(help_text="percent of requests that must be good")
+    window = serializers.CharField(help_text="the SLO window, a Prometheus duration (30d)")
+    remaining_percent = serializers.FloatField(
+        allow_null=True,
+        help_text="error budget left over the window; below 0 once overspent; "
+        "null while Prometheus has too little data (see note)",
+    )
+    note = serializers.CharField(allow_null=True, help_text="why remaining_percent is null")
+
+
+class ErrorBudgetsSerializer(serializers.Serializer):
+    availability = ErrorBudgetSerializer(help_text="requests not answered 5xx")
+    latency = ErrorBudgetSerializer(help_text="requests faster than LATENCY_P95_THRESHOLD")
+
+
 class SummarySerializer(serializers.Serializer):
     total_requests = serializers.IntegerField()
     total_errors = serializers.IntegerField(help_text="5xx responses")
@@ -22,6 +38,7 @@ class SummarySerializer(serializers.Serializer):
     active_users = serializers.IntegerField()
     latency = LatencySerializer()
     time_window = serializers.CharField()
+    error_budget = ErrorBudgetsSerializer()
 
 
 class UnavailableSerializer(serializers.Serializer):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import redis
 import requests
@@ -30,14 +32,49 @@ QUANTILES = {
     "p95": "taskmgr:http_request_duration_seconds:p95",
     "p99": "taskmgr:http_request_duration_seconds:p99",
 }
-RECORDS = (TOTAL, ERRORS, CLIENT_ERRORS, ERROR_RATIO, ACTIVE_USERS, BUCKETS, *QUANTILES.values())
+# Each SLO's error budget left over its window, a fraction (below 0 once overspent): one
+# recorded ratio over the whole window, so the summary never asks for weeks of samples.
+BUDGETS = {
+    "availability": "taskmgr:slo_availability:error_budget_remaining",
+    "latency": "taskmgr:slo_latency:error_budget_remaining",
+}
+RECORDS = (
+    TOTAL,
+    ERRORS,
+    CLIENT_ERRORS,
+    ERROR_RATIO,
+    ACTIVE_USERS,
+    BUCKETS,
+    *QUANTILES.values(),
+    *BUDGETS.values(),
+)
 QUERY = '{__name__=~"%s"}' % "|".join(RECORDS)  # noqa: UP031 - braces are PromQL
 
 TIMEOUT_SECONDS = 2.0
 CACHE_SECONDS = 5
 CACHE_KEY = "metrics:summary"
 
+# why an error budget is null (too little data in Prometheus, the two ways it shows)
+NO_TRAFFIC_NOTE = "no traffic in the SLO window yet: there is nothing to measure the budget on"
+NO_RECORD_NOTE = (
+    "Prometheus has no SLO record yet: it has not evaluated the SLO rules over any scrape "
+    "of the API (just started, or the rules are not loaded)"
+)
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Objective:
+    target: float  # percent of requests that must be good
+    window: str  # the window the rules measure it over (SLO_RULE_WINDOW)
+
+
+def objectives() -> dict[str, Objective]:
+    return {
+        "availability": Objective(settings.SLO_AVAILABILITY_TARGET, settings.SLO_RULE_WINDOW),
+        "latency": Objective(settings.SLO_LATENCY_TARGET, settings.SLO_RULE_WINDOW),
+    }
 
 
 class PrometheusUnavailable(Exception):
@@ -92,7 +129,26 @@ def latency_bounds_ms(buckets: dict[float, float]) -> tuple[float | None, float 
     return _ms(nonempty[0]), _ms(nonempty[-1])
 
 
-def build_summary(result: list[dict], time_window: str) -> dict:
+def error_budget(scalars: Mapping[str, float | None], slos: Mapping[str, Objective]) -> dict:
+    """Per SLO: target, window and the budget left in percent, or null and a note saying why
+    (a NaN record: no traffic in the window; no record at all: nothing evaluated yet)."""
+    budget = {}
+    for name, objective in slos.items():
+        remaining = scalars.get(BUDGETS[name])
+        if remaining is not None:
+            note = None
+        else:
+            note = NO_TRAFFIC_NOTE if BUDGETS[name] in scalars else NO_RECORD_NOTE
+        budget[name] = {
+            "target": objective.target,
+            "window": objective.window,
+            "remaining_percent": None if remaining is None else round(remaining * 100, 2),
+            "note": note,
+        }
+    return budget
+
+
+def build_summary(result: list[dict], time_window: str, slos: Mapping[str, Objective]) -> dict:
     """The summary body from Prometheus' result vector; no traffic -> zeros and null latency."""
     scalars: dict[str, float | None] = {}
     buckets: dict[float, float] = {}
@@ -118,6 +174,7 @@ def build_summary(result: list[dict], time_window: str) -> dict:
         "active_users": round(scalars.get(ACTIVE_USERS) or 0.0),
         "latency": latency,
         "time_window": time_window,
+        "error_budget": error_budget(scalars, slos),
     }
 
 
@@ -156,6 +213,6 @@ def metrics_summary() -> dict:
     summary = _cache.get()
     if summary is None:
         result = query_prometheus(settings.PROMETHEUS_URL)
-        summary = build_summary(result, settings.SUMMARY_WINDOW_LABEL)
+        summary = build_summary(result, settings.SUMMARY_WINDOW_LABEL, objectives())
         _cache.set(summary)
     return summary

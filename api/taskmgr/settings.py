@@ -242,6 +242,14 @@ if METRICS_AUTH_TOKEN and (_problem := token_problem("METRICS_AUTH_TOKEN", METRI
     raise ImproperlyConfigured(_problem)
 # the rules' window as people read it: the summary's time_window
 SUMMARY_WINDOW_LABEL = env_str("SUMMARY_WINDOW_LABEL", _SHARED["SUMMARY_WINDOW_LABEL"])
+# the latency SLO's threshold (ms): the request histogram has a bucket there (metrics/instruments)
+LATENCY_P95_THRESHOLD = env_number("LATENCY_P95_THRESHOLD", float(_SHARED["LATENCY_P95_THRESHOLD"]))
+# the summary's error_budget: the SLO targets (%) and the window the rules measure them over
+SLO_AVAILABILITY_TARGET = env_number(
+    "SLO_AVAILABILITY_TARGET", float(_SHARED["SLO_AVAILABILITY_TARGET"])
+)
+SLO_LATENCY_TARGET = env_number("SLO_LATENCY_TARGET", float(_SHARED["SLO_LATENCY_TARGET"]))
+SLO_RULE_WINDOW = env_str("SLO_RULE_WINDOW", _SHARED["SLO_RULE_WINDOW"])
 # no heartbeat through the alert pipeline for this long: /status reports it degraded
 HEARTBEAT_TIMEOUT_SECONDS = env_number(
     "HEARTBEAT_TIMEOUT_SECONDS", float(_SHARED["HEARTBEAT_TIMEOUT_SECONDS"])

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from stack import durations
+from stack import durations, slo
 from stack.profiles import PROFILES, Profile
 
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -64,6 +64,23 @@ def percent(text: str) -> float:
     if value > 100:
         raise ValueError("must be a percentage greater than 0 and at most 100")
     return value
+
+
+def slo_target(text: str) -> float:
+    value = positive_number(text)
+    if value >= 100:
+        raise ValueError(
+            "must be a percentage greater than 0 and less than 100 (100 leaves no error budget)"
+        )
+    return value
+
+
+def slo_window(text: str) -> str:
+    if durations.seconds(text) < durations.seconds(slo.LONGEST):
+        raise ValueError(
+            f"must be at least {slo.LONGEST}, the slow burn-rate alert's longest window"
+        )
+    return text
 
 
 def host(text: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stack import durations
+from stack import durations, slo
 from stack.settings import parsers as p
 
 API, BRIDGE, WORKER = "api", "bridge", "worker"
@@ -155,7 +155,8 @@ VARIABLES: tuple[Variable, ...] = (
     V("ALERTMANAGER_UI", "false", p.boolean, to=BRIDGE_SIDE),
     # --- alerting -----------------------------------------------------------------------
     V("ERROR_RATE_THRESHOLD", "5.0", p.percent),  # percent of requests answered 5xx
-    V("LATENCY_P95_THRESHOLD", "500.0", p.positive_number),  # milliseconds
+    # milliseconds; the API's latency histogram has a bucket there (the latency SLO counts it)
+    V("LATENCY_P95_THRESHOLD", "500.0", p.positive_number, to=(API,)),
     # Alertmanager's repeat interval, and the bridge's bound on repeats of an ongoing alert
     V("ALERT_COOLDOWN_SECONDS", "300", p.positive_int, to=BRIDGE_SIDE),
     # the profile with any timing overrides applied (stack.settings.values)
@@ -167,6 +168,28 @@ VARIABLES: tuple[Variable, ...] = (
         str,
         to=(API,),
         field="window_label",
+        derived=True,
+    ),
+    # --- SLOs: error budgets and burn-rate alerts (stack/slo.py) ---------------------------
+    V("SLO_AVAILABILITY_TARGET", "99.9", p.slo_target, to=(API,)),  # % of requests not 5xx
+    # % of requests faster than LATENCY_P95_THRESHOLD
+    V("SLO_LATENCY_TARGET", "99", p.slo_target, to=(API,)),
+    V("SLO_WINDOW", "30d", p.slo_window),  # the error budget's window, a Prometheus duration
+    V("SLO_ALERTS_ENABLED", "true", p.boolean),  # false: no burn-rate alert rules are rendered
+    # the window the rules and the summary use: SLO_WINDOW, scaled down by the fast profile
+    V(
+        "SLO_RULE_WINDOW",
+        _derive("SLO_WINDOW", "TIMING_PROFILE", build=slo.scaled),
+        str,
+        to=(API,),
+        derived=True,
+    ),
+    # Prometheus' --storage.tsdb.retention.time: long enough for the SLO window
+    V(
+        "PROMETHEUS_RETENTION",
+        _derive("SLO_WINDOW", "TIMING_PROFILE", build=slo.retention),
+        str,
+        to=(PROMETHEUS,),
         derived=True,
     ),
     V(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from stack import durations, tokens
+from stack import durations, slo, tokens
 from stack.profiles import Profile
 from stack.settings import parsers
 from stack.settings.dotenv import DOTENV, SettingsError, environment, state_dir_from
@@ -148,6 +148,14 @@ def _timing(profile: Profile, env: Mapping[str, str], problems: list[str]) -> Pr
         problems.append(
             f"RULE_WINDOW={profile.rule_window!r}: must span at least two scrapes "
             f"(SCRAPE_INTERVAL is {profile.scrape_interval})"
+        )
+        broken = True
+    if durations.seconds(slo.scaled(slo.SHORTEST, profile)) < 4 * scrape:
+        # the shortest burn-rate window must hold several samples, or the page flickers
+        problems.append(
+            f"SCRAPE_INTERVAL={profile.scrape_interval!r}: the {profile.name} profile's "
+            f"shortest SLO window ({slo.scaled(slo.SHORTEST, profile)}) must span at least "
+            "four scrapes"
         )
         broken = True
     return None if broken else profile

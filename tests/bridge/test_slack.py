@@ -157,6 +157,25 @@ def test_latency_alert_shows_milliseconds():
     assert header(message) == ":warning: [FIRING] HighLatency"
 
 
+def test_a_burn_rate_page_shows_the_burn_and_how_long_the_budget_lasts():
+    times = "\N{MULTIPLICATION SIGN}"  # the SLO alerts' unit
+    summary = f"Availability SLO (99.9% not 5xx): error budget burning 1000.0{times} too fast, …"
+    annotations = {"summary": summary, "value": "1000.0", "threshold": "6", "unit": times}
+    record = error_rate_record(
+        alertname="AvailabilityBudgetFastBurn",
+        labels={"alert_type": "availability_budget_burn", "severity": "critical"},
+        annotations=annotations,
+    )
+
+    message = build_message(record, "firing", LINKS)
+
+    assert shown(message["text"]) == (
+        "[FIRING] AvailabilityBudgetFastBurn — "
+        f"error budget burn 1,000 {times} > 6 {times} threshold"
+    )
+    assert shown(blocks(message)[1]["text"]["text"]).startswith(f"*{summary}*")
+
+
 def test_labels_that_matter_are_shown():
     record = error_rate_record(labels={"instance": "api-1:8000", "job": "taskmgr-api", "pod": "x"})
 

@@ -55,14 +55,15 @@ def test_config_and_rules_pass_promtool_check(rendered):
     assert_ok(promtool("check", "rules", *map(str, sorted((rendered / "rules").glob("*.yml")))))
 
 
-def test_rule_unit_tests_pass(rendered):
+def test_rule_unit_tests_pass(rendered):  # the SLO tests: production timings, below
     assert_ok(promtool("test", "rules", str(rendered / "rules" / "tests" / "taskmgr_test.yml")))
 
 
 def test_every_rule_file_has_its_unit_tests(rendered):
     rule_files = sorted(p.stem for p in (rendered / "rules").glob("*.yml"))
-    tested = sorted(p.stem.removesuffix("_test") for p in (rendered / "rules/tests").glob("*.yml"))
-    assert rule_files == tested == ["taskmgr"]
+    tested = sorted(p.stem for p in (rendered / "rules/tests").glob("*.yml"))
+    assert rule_files == ["taskmgr"]
+    assert tested == ["taskmgr_slo_test", "taskmgr_test"]
 
 
 def test_alerts_evaluate_right_after_the_records_they_read(rendered):
@@ -121,6 +122,10 @@ def test_every_contract_alert_is_defined_with_its_labels(rendered):
         "DeliveryWorkerDown",
         "OutboxNotDraining",
         "AlertmanagerNotificationsFailing",
+        "AvailabilityBudgetFastBurn",
+        "AvailabilityBudgetSlowBurn",
+        "LatencyBudgetFastBurn",
+        "LatencyBudgetSlowBurn",
     }
     for alert, labels in promised.items():
         assert defined.get(alert) == labels, alert
@@ -183,3 +188,37 @@ def test_prometheus_scrapes_every_contract_job(rendered):
         "prometheus",
     }
     assert config["rule_files"] == [f"rules/{RULES}"]
+
+
+SLO_ALERTS = {
+    "AvailabilityBudgetFastBurn",
+    "AvailabilityBudgetSlowBurn",
+    "LatencyBudgetFastBurn",
+    "LatencyBudgetSlowBurn",
+}
+
+
+def test_slo_alerts_enabled_false_renders_no_burn_rate_alert_but_keeps_the_records(tmp_path):
+    def names(**env):
+        rules = rules_in(render(stack_settings(tmp_path, **env), tmp_path / "c") / "rules" / RULES)
+        return {r.get("alert") for r in rules}, {r.get("record") for r in rules}
+
+    (alerts_on, records_on), (alerts_off, records_off) = names(), names(SLO_ALERTS_ENABLED="false")
+    assert alerts_on >= SLO_ALERTS
+    assert alerts_off == alerts_on - SLO_ALERTS
+    assert records_off == records_on
+    assert "taskmgr:slo_availability:error_budget_remaining" in records_off
+
+
+def test_the_latency_slo_reads_the_histogram_bucket_at_the_threshold(tmp_path):
+    settings = stack_settings(tmp_path, LATENCY_P95_THRESHOLD="1000")
+    text = (render(settings, tmp_path / "c") / "rules" / RULES).read_text()
+    assert 'taskmgr_http_request_duration_seconds_bucket{le="1.0"}' in text
+    assert 'le="0.5"' not in text
+
+
+def test_slo_unit_tests_pass_in_production_timings(tmp_path):
+    settings = stack_settings(tmp_path)
+    out_dir = render(settings, tmp_path / "config")
+    tests = render_rule_tests(settings, out_dir / "rules")
+    assert_ok(promtool("test", "rules", str(tests["taskmgr_slo_test"])))

@@ -25,6 +25,14 @@ def test_malformed_placeholder_is_an_error():
         render_text("a: 1\nb: @@WINDOW @@FOR@@", VALUES, source="t.yml")
 
 
+def test_a_section_is_rendered_only_when_its_switch_is_true():
+    template = "a: 1\n  # @@if ON@@\nb: @@FOR@@\n  # @@end ON@@\nc: 3\n"
+    assert render_text(template, {**VALUES, "ON": "true"}, source="t.yml") == "a: 1\nb: 2m\nc: 3\n"
+    assert render_text(template, {**VALUES, "ON": "false"}, source="t.yml") == "a: 1\nc: 3\n"
+    with pytest.raises(RenderError, match=r"t.yml: unknown placeholder @@ON@@"):
+        render_text(template, VALUES, source="t.yml")
+
+
 def test_renders_every_file(make_settings, tmp_path):
     settings = make_settings(
         TIMING_PROFILE="fast", ERROR_RATE_THRESHOLD="12.5", API_HOST="api", API_PORT="8100"

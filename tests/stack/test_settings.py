@@ -221,3 +221,33 @@ def test_a_bad_port_is_reported_once_not_again_in_the_list_it_defaults(make_sett
         "BRIDGE_PORT",
         "ALERTMANAGER_HOST",
     ]
+
+
+def test_slo_defaults_and_the_windows_each_profile_runs(make_settings):
+    production, fast = make_settings(), make_settings(TIMING_PROFILE="fast")
+    assert (production.slo_availability_target, production.slo_latency_target) == (99.9, 99.0)
+    assert production.slo_alerts_enabled is True
+    assert (production.slo_rule_window, production.prometheus_retention) == ("30d", "31d")
+    # the fast profile divides the SLO windows by 60 (and the retention follows)
+    assert (fast.slo_rule_window, fast.prometheus_retention) == ("12h", "12h24m")
+    assert make_settings(SLO_WINDOW="90d").prometheus_retention == "91d"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SLO_AVAILABILITY_TARGET", "100", "less than 100"),
+        ("SLO_AVAILABILITY_TARGET", "0", "greater than 0"),
+        ("SLO_LATENCY_TARGET", "ninety", "must be a number"),
+        ("SLO_WINDOW", "1d", "at least 3d"),
+        ("SLO_WINDOW", "30 days", "not a Prometheus duration"),
+        ("SLO_ALERTS_ENABLED", "yes please", "true or false"),
+        ("SLO_RULE_WINDOW", "1d", "derived"),
+        ("PROMETHEUS_RETENTION", "90d", "derived"),
+        # 5m burn window with 2m scrapes: fewer than four samples
+        ("SCRAPE_INTERVAL", "2m", "shortest SLO window"),
+    ],
+)
+def test_bad_slo_settings_are_named(make_settings, name, value, message):
+    with pytest.raises(SettingsError, match=f"{name}.*{message}"):
+        make_settings(**{name: value})

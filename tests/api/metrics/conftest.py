@@ -135,6 +135,7 @@ def observed_api(api_server, tmp_path):
         env = {
             "PROMETHEUS_URL": prometheus_url,
             "SUMMARY_WINDOW_LABEL": stack.window_label,
+            "SLO_RULE_WINDOW": stack.slo_rule_window,
             "FAULT_INJECTION_ENABLED": "true",
             **(api_env or {}),
         }

@@ -27,10 +27,16 @@ def buckets(**counts: str) -> list[dict]:
     return [series(summary.BUCKETS, v, le=le.replace("_", ".")) for le, v in counts.items()]
 
 
+SLOS = {
+    "availability": summary.Objective(target=99.9, window="30d"),
+    "latency": summary.Objective(target=99.0, window="30d"),
+}
+
+
 def test_no_traffic_is_zeros_and_null_latency():
     result = [series(summary.TOTAL, "0"), series(summary.ERROR_RATIO, "NaN")]
 
-    built = summary.build_summary(result, "5 minutes")
+    built = summary.build_summary(result, "5 minutes", SLOS)
 
     assert built == {
         "total_requests": 0,
@@ -40,8 +46,17 @@ def test_no_traffic_is_zeros_and_null_latency():
         "active_users": 0,
         "latency": dict.fromkeys(["min", "max", "avg", "p50", "p95", "p99"]),
         "time_window": "5 minutes",
+        "error_budget": {
+            name: {
+                "target": slo.target,
+                "window": "30d",
+                "remaining_percent": None,
+                "note": summary.NO_RECORD_NOTE,
+            }
+            for name, slo in SLOS.items()
+        },
     }
-    assert summary.build_summary([], "5 minutes") == built
+    assert summary.build_summary([], "5 minutes", SLOS) == built
 
 
 def test_figures_are_read_from_the_recorded_series():
@@ -59,7 +74,7 @@ def test_figures_are_read_from_the_recorded_series():
         *buckets(**{"2_5": "200.4", "+Inf": "200.4"}),
     ]
 
-    built = summary.build_summary(result, "15 seconds")
+    built = summary.build_summary(result, "15 seconds", SLOS)
 
     assert built["total_requests"] == 200
     assert (built["total_errors"], built["client_errors"]) == (10, 4)
@@ -69,6 +84,24 @@ def test_figures_are_read_from_the_recorded_series():
         "min": 25.0, "max": 1000.0, "avg": 123.5, "p50": 80.0, "p95": 450.0, "p99": 900.0
     }  # fmt: skip
     assert built["time_window"] == "15 seconds"
+
+
+def test_the_error_budget_is_the_recorded_remainder_or_null_saying_why():
+    result = [
+        series(summary.BUDGETS["availability"], "0.8135"),
+        series(summary.BUDGETS["latency"], "NaN"),  # no traffic in the window: 0/0
+    ]
+
+    budget = summary.build_summary(result, "5 minutes", SLOS)["error_budget"]
+
+    assert budget["availability"] == {
+        "target": 99.9, "window": "30d", "remaining_percent": 81.35, "note": None
+    }  # fmt: skip
+    assert budget["latency"]["remaining_percent"] is None
+    assert budget["latency"]["note"] == summary.NO_TRAFFIC_NOTE
+    overspent = [series(summary.BUDGETS["availability"], "-1.5")]
+    budget = summary.build_summary(overspent, "5 minutes", SLOS)["error_budget"]
+    assert budget["availability"]["remaining_percent"] == -150.0  # overspent: below 0
 
 
 def test_requests_beyond_the_last_bucket_report_its_bound_as_max():
@@ -140,6 +173,34 @@ def test_the_summary_from_a_real_prometheus(observed_api):
     assert latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], body
     assert latency["min"] <= latency["max"], body
     assert body["time_window"] == observed.stack.window_label
+    # 10 of ~48 requests failed: a 99.9 % budget is long overspent
+    budget = wait_until(
+        lambda: _budget_measured(api.url), "both error budgets measured", timeout=60
+    )
+    assert budget["availability"]["target"] == 99.9
+    assert budget["availability"]["window"] == observed.stack.slo_rule_window == "12h"
+    assert budget["availability"]["remaining_percent"] < 0, budget
+    assert budget["latency"]["remaining_percent"] <= 100.0, budget
+
+
+def _budget_measured(api_url: str) -> dict | None:
+    budget = requests.get(f"{api_url}{SUMMARY}", timeout=10).json()["error_budget"]
+    return budget if all(b["remaining_percent"] is not None for b in budget.values()) else None
+
+
+def test_before_any_traffic_the_error_budget_is_null_and_says_why(observed_api):
+    observed = observed_api()
+    # scraped, and the SLO rules evaluated over those scrapes, but no request yet
+    wait_until(
+        lambda: observed.query("taskmgr:slo_availability:error_budget_remaining"),
+        "the budget record evaluated",
+    )
+
+    budget = requests.get(f"{observed.api.url}{SUMMARY}", timeout=10).json()["error_budget"]
+
+    for slo in ("availability", "latency"):
+        assert budget[slo]["remaining_percent"] is None, budget
+        assert budget[slo]["note"] == summary.NO_TRAFFIC_NOTE, budget
 
 
 @pytest.fixture
