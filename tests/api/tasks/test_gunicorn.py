@@ -1,14 +1,18 @@
 """Idempotency-Key and If-Match against real gunicorn workers (processes, not threads).
 
-Each server has its own migrated SQLite database (tests/api/servers.py) and the suite's Redis.
+Each test's servers share one fresh database: SQLite, or when the suite runs on PostgreSQL
+(DATABASE_URL) a new PostgreSQL database, since the races are the database's to settle.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 import pytest
 import requests
 
@@ -26,13 +30,30 @@ def _token(base: str, name: str = "alice") -> dict[str, str]:
 
 
 @pytest.fixture
-def api_server(tmp_path, redis_server):
-    """Start gunicorn (2 workers); `database_of=` another server reuses its database."""
+def database(tmp_path) -> Iterator[dict[str, str]]:
+    """The environment naming this test's database: a fresh PostgreSQL one when the suite
+    runs on PostgreSQL, else an SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield {"SQLITE_PATH": str(tmp_path / "shared.sqlite3")}
+        return
+    name = f"idem_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield {"DATABASE_URL": f"{url.rsplit('/', 1)[0]}/{name}"}
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def api_server(tmp_path, redis_server, database):
+    """Start gunicorn (2 workers) on the test's database; stopped after the test."""
     servers: list[ApiServer] = []
 
-    def start(database_of: ApiServer | None = None, **env: str) -> ApiServer:
-        if database_of is not None:
-            env = {"SQLITE_PATH": database_of.env["SQLITE_PATH"], **env}
+    def start(**env: str) -> ApiServer:
+        env = {**database, **env}
         server = ApiServer(tmp_path / f"api{len(servers)}", redis_server.url, workers=2, env=env)
         servers.append(server)
         server.process.start()
@@ -75,8 +96,8 @@ def _tasks(base: str, auth: dict) -> list[dict]:
     return listed.json()["results"]
 
 
-def test_twenty_concurrent_posts_with_one_key_create_one_task(gunicorn_api):
-    base = gunicorn_api(GUNICORN_WORKERS="2")
+def test_twenty_concurrent_posts_with_one_key_create_one_task(api_server):
+    base = api_server().url
     auth = _token(base)
     headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
 
@@ -120,7 +141,7 @@ def test_a_replay_after_a_restart_still_replays(api_server, redis_server):
     first.process.stop()
     redis_server.client().flushall()  # nothing of it left in Redis either: the database keeps it
 
-    restarted = api_server(database_of=first)
+    restarted = api_server()  # the same database
     again = requests.post(f"{restarted.url}{TASKS}", json=BODY, headers=headers, timeout=30)
 
     assert again.status_code == 201
