@@ -7,6 +7,7 @@ cannot drift from what the view enforces. Operations are tagged by resource.
 """
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 
@@ -24,7 +25,11 @@ URI_TOO_LONG = {
     "(8190 bytes, gunicorn's maximum); an HTML page from the server, not the API.",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
-
+# gunicorn also refuses a header value with control characters itself, in HTML
+HEADER_REFUSED = (
+    " A request header gunicorn cannot accept (control characters) gets its HTML page instead."
+)
+HTML = {"text/html": {"schema": {"type": "string"}}}
 
 API_PREFIX = "/api/v1/"
 # operations tagged by the first path segment after /api/v1/, except these
@@ -61,4 +66,17 @@ class AutoSchema(openapi.AutoSchema):
                 response = self._get_response_for_code(ErrorSerializer, code, direction=direction)
                 responses[code] = {**response, "description": description}
         responses.setdefault("414", URI_TOO_LONG)
+        if "400" in responses and self._documents_headers():
+            bad = responses["400"]
+            responses["400"] = {
+                **bad,
+                "description": bad["description"] + HEADER_REFUSED,
+                "content": {**bad.get("content", {}), **HTML},
+            }
         return responses
+
+    def _documents_headers(self) -> bool:
+        return any(
+            getattr(parameter, "location", None) == OpenApiParameter.HEADER
+            for parameter in self.get_override_parameters()
+        )
