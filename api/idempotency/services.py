@@ -15,6 +15,7 @@
 """
 
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from idempotency.keys import REPLAYED_HEADER, fingerprint
+from idempotency.keys import REPLAYED_HEADER
 from idempotency.models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def _replay(record: IdempotencyKey, request_fingerprint: str) -> Response:
 
 
 def _marker(user: AbstractBaseUser, key: str) -> str:
-    return f"idempotency:{user.pk}:{fingerprint(method='', path='', data=key)}"
+    """The cache key saying (user, key) is running; hashed, as a key may hold any of `!`-`~`."""
+    return f"idempotency:{user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _take_marker(name: str) -> bool:
