@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "tasks",
+    "idempotency",
     "health",
     "metrics",
     "alerts",
@@ -109,8 +110,16 @@ if DATABASE_URL:
 else:
     SQLITE_PATH = Path(env_str("SQLITE_PATH") or REPO_DIR / ".run" / "db.sqlite3")
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # sqlite creates the file, not dirs
-    # one connection per worker kept open, as for PostgreSQL: no reopen per request
-    _database = {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH, "CONN_MAX_AGE": 60}
+    # one connection per worker kept open, as for PostgreSQL: no reopen per request.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so two workers' atomic
+    # blocks queue for it (busy timeout) instead of one failing "database is locked" when
+    # it upgrades a read to a write (Django's SQLite notes).
+    _database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": SQLITE_PATH,
+        "CONN_MAX_AGE": 60,
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+    }
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -208,6 +217,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # one section per resource in Swagger UI / ReDoc; taskmgr/schema.py tags each operation
+    "TAGS": [
+        {"name": "auth", "description": "Register, get a token, log out."},
+        {"name": "tasks", "description": "The signed-in user's tasks: CRUD, filters, stats."},
+        {"name": "alerts", "description": "Alert history from the alert store (staff only)."},
+        {"name": "metrics", "description": "The API's health in numbers, read from Prometheus."},
+        {"name": "health", "description": "Liveness (/health) and dependency checks (/status)."},
+    ],
     # tasks and alerts both have a `status` choice field: name the two enums apart
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks.models.Status",
@@ -217,6 +234,12 @@ SPECTACULAR_SETTINGS = {
 
 # Served by the app itself (taskmgr/urls.py), also with DEBUG off: only the docs' assets.
 STATIC_URL = "static/"
+
+# --- idempotency keys (api/idempotency) -----------------------------------------------
+
+# how long a stored answer to an Idempotency-Key is replayed; expired keys are deleted
+# lazily (the user's next keyed request) and by `manage.py prune_idempotency_keys`
+IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600, minimum=1)
 
 # --- i18n, logging --------------------------------------------------------------------
 

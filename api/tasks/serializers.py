@@ -88,6 +88,13 @@ def task_rows_output(rows) -> list[dict]:
     ]
 
 
+class PreconditionFailedSerializer(serializers.Serializer):
+    """412: the If-Match tag is not the task's any more; `etag` is its current one."""
+
+    detail = serializers.CharField()
+    etag = serializers.CharField()
+
+
 class TaskStatsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     by_status = serializers.DictField(child=serializers.IntegerField())

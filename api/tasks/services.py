@@ -3,14 +3,22 @@ other than the API (a shell, a command) cannot store a blank title or an unknown
 
 The business counters are counted here, where the events happen, after the row is saved:
 a task created, a task moved to DONE (by mark_done or by an update that sets it).
+
+Every change is one conditional UPDATE (`... WHERE id = ? AND version = ?`, the version the
+task was read at) that also increments the version, so two writers that read the same
+version never both win. A `conditional` write (the client sent If-Match) that loses raises
+TaskChanged; an unconditional one re-reads the task and applies its change again, so the
+last writer wins as it always did, and each version still names exactly one state.
 """
 
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from metrics import instruments
 from tasks.models import Priority, Status, Task
+from tasks.selectors import task_get_for
 
 EDITABLE_FIELDS = ("title", "description", "status", "priority", "due_date")
 
@@ -38,29 +46,73 @@ def task_create(
     return task
 
 
-def task_update(*, task: Task, data: dict) -> Task:
-    """Apply the editable fields present in `data`; other keys are a programming error."""
+class TaskChanged(Exception):
+    """A conditional write found the task at another version than the client's."""
+
+    def __init__(self, current: Task):
+        super().__init__(current.pk)
+        self.current = current
+
+
+def _reread(task: Task) -> Task:
+    """The task as stored now; Http404 when it was deleted meanwhile."""
+    return task_get_for(user=task.owner, task_id=task.pk)
+
+
+def _write(task: Task, fields: list[str]) -> bool:
+    """Store `fields` if the row is still at `task.version`: one UPDATE, no read."""
+    task.updated_at = timezone.now()
+    values = {name: getattr(task, name) for name in (*fields, "updated_at")}
+    written = Task.objects.filter(pk=task.pk, version=task.version).update(
+        **values, version=task.version + 1
+    )
+    if written:
+        task.version += 1
+    return bool(written)
+
+
+def _lost(task: Task, *, conditional: bool) -> Task:
+    """After a write lost to another: TaskChanged, or the current task to try again on."""
+    current = _reread(task)
+    if conditional:
+        raise TaskChanged(current)
+    return current
+
+
+def task_update(*, task: Task, data: dict, conditional: bool = False) -> Task:
+    """Apply the editable fields present in `data`; other keys are a programming error.
+    `conditional`: raise TaskChanged instead of retrying when another write came first."""
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
-    was_done = task.status == Status.DONE
-    for field, value in data.items():
-        setattr(task, field, value)
-    task.full_clean()
-    task.save(update_fields=[*data, "updated_at"])
+    while True:
+        was_done = task.status == Status.DONE
+        for field, value in data.items():
+            setattr(task, field, value)
+        task.full_clean()
+        if _write(task, [*data]):
+            break
+        task = _lost(task, conditional=conditional)
     if task.status == Status.DONE and not was_done:
         instruments.tasks_completed_total.inc()
     return task
 
 
-def task_mark_done(*, task: Task) -> Task:
+def task_mark_done(*, task: Task, conditional: bool = False) -> Task:
     """Idempotent: an already finished task is returned unchanged."""
-    if task.status != Status.DONE:
+    while task.status != Status.DONE:
         task.status = Status.DONE
-        task.save(update_fields=["status", "updated_at"])
-        instruments.tasks_completed_total.inc()
+        if _write(task, ["status"]):
+            instruments.tasks_completed_total.inc()
+            break
+        task = _lost(task, conditional=conditional)
     return task
 
 
-def task_delete(*, task: Task) -> None:
-    task.delete()
+def task_delete(*, task: Task, conditional: bool = False) -> None:
+    if not conditional:
+        task.delete()
+        return
+    deleted, _ = Task.objects.filter(pk=task.pk, version=task.version).delete()
+    if not deleted:
+        _lost(task, conditional=True)

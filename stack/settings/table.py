@@ -278,6 +278,7 @@ VARIABLES: tuple[Variable, ...] = (
             "THROTTLE_USER_RATE",
             "THROTTLE_AUTH_RATE",
             "FAULT_INJECTION_ENABLED",
+            "IDEMPOTENCY_KEY_TTL_SECONDS",
             "DJANGO_SUPERUSER_USERNAME",
             "DJANGO_SUPERUSER_PASSWORD",
             "DJANGO_SUPERUSER_EMAIL",

@@ -85,3 +85,39 @@ def test_schema_documents_the_alert_record_fields_of_schema_3(api_client):
     culprit = document["components"]["schemas"]["Culprit"]["properties"]
     assert set(culprit) == {"route", "value"}
     assert record["resolved_value"]["nullable"] is True
+
+
+def test_every_operation_is_tagged_by_a_described_resource(api_client):
+    document = api_client.get(SCHEMA + "?format=json").json()
+
+    described = {tag["name"]: tag["description"] for tag in document["tags"]}
+    used = {
+        path: operation["tags"]
+        for path, operations in document["paths"].items()
+        for operation in operations.values()
+    }
+    assert set(described) == {"auth", "tasks", "alerts", "metrics", "health"}
+    assert all(described.values())
+    assert all(len(tags) == 1 and tags[0] in described for tags in used.values()), used
+    assert used["/api/v1/tasks/"] == ["tasks"] and used["/status"] == ["health"]
+
+
+def _headers(operation: dict) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+def test_the_task_operations_document_their_conditional_headers_and_answers(api_client):
+    paths = api_client.get(SCHEMA + "?format=json").json()["paths"]
+    tasks, task = paths["/api/v1/tasks/"], paths["/api/v1/tasks/{id}/"]
+    done = paths["/api/v1/tasks/{id}/mark_done/"]["post"]
+
+    assert _headers(tasks["post"]) == {"Idempotency-Key"}
+    assert {"409", "422"} <= set(tasks["post"]["responses"])
+    assert _headers(done) == {"Idempotency-Key", "If-Match"}
+    assert {"409", "412", "422"} <= set(done["responses"])
+    assert _headers(task["get"]) == {"If-None-Match"}
+    assert "304" in task["get"]["responses"] and "content" not in task["get"]["responses"]["304"]
+    for method in ("put", "patch", "delete"):
+        assert _headers(task[method]) == {"If-Match"}
+        assert "412" in task[method]["responses"]
+    assert _headers(tasks["get"]) == set()  # the list: no conditional headers
