@@ -44,10 +44,14 @@ def setup(single_process: bool) -> None:
     from django.conf import settings
 
     # Nothing is flushed during the bench: active users go to an unreachable Redis, quietly.
+    from stack.envfiles import defaults
+
     settings.configure(
         ALLOWED_HOSTS=["*"],
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes"],
         REDIS_URL="redis://127.0.0.1:1/0",
+        # the request histogram's threshold bucket, as the API gets it (metrics/instruments)
+        LATENCY_P95_THRESHOLD=float(defaults("api")["LATENCY_P95_THRESHOLD"]),
     )
     django.setup()
     logging.getLogger("metrics.active_users").setLevel(logging.CRITICAL)

@@ -40,17 +40,23 @@ def test_search_lists_like_brute_force(store):
     since, until = T0, T0 + timedelta(hours=2)
     found = {q: sum(_matches(r, q) for r in everything) for q in QUERIES}
     assert all(found[q] for q in QUERIES[:-1]) and not found["absent"], found
-    for (severity, alert_type, status), q in product(filter_combinations(), QUERIES):
+    for (severity, alert_type, status, delivery), q in product(filter_combinations(), QUERIES):
         want = [
             r
             for r in everything
             if severity in (None, r["severity"])
             and alert_type in (None, r["alert_type"])
             and status in (None, r["status"])
+            and delivery in (None, r["delivery"])
             and _matches(r, q)
         ]
         filters = dict(
-            severity=severity, alert_type=alert_type, status=status, since=since, until=until
+            severity=severity,
+            alert_type=alert_type,
+            status=status,
+            delivery=delivery,
+            since=since,
+            until=until,
         )
         total, page = reader.search_alerts(store, q, **filters, limit=1000)
         assert (total, listed(page)) == (len(want), listed(want)), (filters, q)

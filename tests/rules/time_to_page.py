@@ -94,7 +94,7 @@ def _promtool(test_file: Path) -> subprocess.CompletedProcess:
         [binaries.require("promtool"), "test", "rules", str(test_file)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,  # generous: a loaded 2-core CI box runs the four cases at once
     )
 
 

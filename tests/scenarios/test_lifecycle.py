@@ -56,7 +56,13 @@ def test_a_silenced_alert_that_resolves_is_not_left_firing(pipeline, traffic):
         lambda: ("HighErrorRate", None) not in firing_in_prometheus(stack),
         "HighErrorRate to resolve in Prometheus",
     )
-    eventually(stack, lambda: not firing_records(stack), "no record left firing")
+    # only HighErrorRate's: the same errors also burn the SLO budget, and the slow-burn
+    # ticket rightly stays firing for its long windows (minutes, even in the fast profile)
+    eventually(
+        stack,
+        lambda: ("HighErrorRate", None) not in firing_records(stack),
+        "no HighErrorRate record left firing",
+    )
     (record,) = [r for r in history(stack) if r["alertname"] == "HighErrorRate"]
     assert record["status"] == "resolved"
     assert record["suppressed_by"] == "silenced"
