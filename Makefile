@@ -74,7 +74,8 @@ dev: venv ## Run only the API with Django's autoreloading dev server (DEBUG on, 
 	export DJANGO_DEBUG=true; $(MANAGE) runserver $${API_PORT:-8000}
 
 test: venv ## Run the test suite (SQLite; the API tests again on PostgreSQL when DATABASE_URL is set)
-	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose
+	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose \
+		--with victoria-metrics
 	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== API tests again on PostgreSQL ($$DATABASE_URL)"; \
@@ -82,7 +83,8 @@ test: venv ## Run the test suite (SQLite; the API tests again on PostgreSQL when
 	fi
 
 test-cov: venv ## Run the test suite with a coverage report (htmlcov/)
-	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose
+	$(PY) -m stack.bootstrap binaries --install --with chromium --with wrk --with docker-compose \
+		--with victoria-metrics
 	env -u DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) --cov=api --cov=alertstore \
 		--cov=alert-bridge/bridge --cov=stack --cov-report=term-missing:skip-covered --cov-report=html
 

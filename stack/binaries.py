@@ -17,6 +17,8 @@ OPTIONAL = {
     "chromium": (("chromium",), "chromium"),
     "wrk": (("wrk",), "wrk"),
     "docker-compose": (("docker-compose",), "docker-compose"),
+    # a long-term store Prometheus remote-writes to (tests/stack/test_remote_write.py)
+    "victoria-metrics": (("victoria-metrics", "victoria-metrics-prod"), "victoria-metrics"),
 }
 KNOWN = {**BINARIES, **OPTIONAL}
 

@@ -1,10 +1,11 @@
 """`make run` preflight: the binaries the stack needs, and its secrets.
 
-python -m stack.bootstrap binaries [--install] [--with chromium|wrk|docker-compose ...]
+python -m stack.bootstrap binaries [--install] [--with NAME ...]
     exit 0 when redis-server, prometheus, promtool, alertmanager and amtool (and the
-    `--with` extras) are all installed; otherwise, with --install as root where apt-get
-    exists, install them (`apt-get update` once, then `apt-get install -y …`); else print
-    one install line per missing binary and exit 1.
+    `--with` extras: chromium, wrk, docker-compose, victoria-metrics) are all installed;
+    otherwise, with --install as root where apt-get exists, install them (`apt-get update`
+    once, then `apt-get install -y …`); else print one install line per missing binary and
+    exit 1.
 python -m stack.bootstrap token
     generate ALERT_BRIDGE_TOKEN, ACK_SIGNING_KEY and DJANGO_SECRET_KEY once into STATE_DIR
     (0600 files `bridge_token`, `ack_signing_key`, `secret_key`) unless set in the

@@ -73,6 +73,8 @@ def template_values(settings: Settings) -> dict[str, str]:
         "PROMETHEUS_HOST": settings.prometheus_host,
         "PROMETHEUS_PORT": str(settings.prometheus_port),
         "PROMETHEUS_URL": settings.prometheus_url,
+        "REMOTE_WRITE": "true" if settings.prometheus_remote_write_url else "false",
+        "PROMETHEUS_REMOTE_WRITE_URL": settings.prometheus_remote_write_url,
         # the dashboard the alerts link to; empty without an explicit GRAFANA_URL
         "DASHBOARD_URL": settings.grafana_url and f"{settings.grafana_url}/d/taskmgr/taskmgr",
         "RUNBOOK_BASE_URL": settings.runbook_base_url,

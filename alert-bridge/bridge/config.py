@@ -42,7 +42,7 @@ class BridgeConfig:
     port: int
     outbox_metrics_port: int
     prometheus_url: str  # links in Slack messages
-    prometheus_query_url: str  # where the webhook asks Prometheus (bridge.prom)
+    prometheus_query_urls: tuple[str, ...]  # asked in order, first answer wins (bridge.prom)
     prometheus_query_budget_seconds: float  # the most those questions add to a webhook
     alertmanager_url: str
     alertmanager_urls: tuple[str, ...]  # the Alertmanager APIs reconciliation asks
@@ -66,15 +66,17 @@ class BridgeConfig:
             _check_url("SLACK_WEBHOOK_URL", self.slack_webhook_url, ("http", "https"))
         for name, url in (
             ("PROMETHEUS_EXTERNAL_URL", self.prometheus_url),
-            ("PROMETHEUS_URL", self.prometheus_query_url),
             ("ALERTMANAGER_EXTERNAL_URL", self.alertmanager_url),
             *((("GRAFANA_URL", self.grafana_url),) if self.grafana_url is not None else ()),
             ("BRIDGE_EXTERNAL_URL", self.external_url),
             *(("ALERTMANAGER_URLS", url) for url in self.alertmanager_urls),
+            *(("PROMETHEUS_URLS", url) for url in self.prometheus_query_urls),
         ):
             _check_url(name, url, ("http", "https"))
         if not self.alertmanager_urls:
             raise ConfigError("ALERTMANAGER_URLS must name at least one Alertmanager")
+        if not self.prometheus_query_urls:
+            raise ConfigError("PROMETHEUS_URLS must name at least one Prometheus")
         for name, value in (
             ("ALERT_COOLDOWN_SECONDS", self.cooldown_seconds),
             ("BRIDGE_MAX_BODY_BYTES", self.max_body_bytes),
@@ -176,7 +178,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("BRIDGE_PORT", "port", _number(int)),
     ("OUTBOX_METRICS_PORT", "outbox_metrics_port", _number(int)),
     ("PROMETHEUS_EXTERNAL_URL", "prometheus_url", _text),
-    ("PROMETHEUS_URL", "prometheus_query_url", _text),
+    ("PROMETHEUS_URLS", "prometheus_query_urls", _urls),
     ("PROMETHEUS_QUERY_BUDGET_SECONDS", "prometheus_query_budget_seconds", _number(float)),
     ("ALERTMANAGER_EXTERNAL_URL", "alertmanager_url", _text),
     ("ALERTMANAGER_URLS", "alertmanager_urls", _urls),

@@ -12,6 +12,13 @@
   the delivery worker) for one it infers — on the fast profile it often sees the alert
   gone before Alertmanager's resolve arrives.
 
+Each question is asked of PROMETHEUS_URLS in order (the servers of a pair, or a long-term
+store) until one answers, the first answer winning; a refused connection moves on at once,
+and each URL may spend only its share of the time left (the last one all of it), so a dead
+or hung server leaves time for the next. The
+queries aggregate away the `replica` label (`max`, `max by (route)`): a long-term store fed
+by a Prometheus pair holds every record once per replica.
+
 Every question of one webhook runs concurrently under one deadline,
 PROMETHEUS_QUERY_BUDGET_SECONDS (default 1 s): the webhook answers at most that much later
 than it would without them. A question Prometheus does not answer in time, or cannot
@@ -32,6 +39,8 @@ firing for a resolve), so retries, HA copies and repeats cost Prometheus nothing
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,18 +64,18 @@ class Series:
 
 SERIES = {
     "HighErrorRate": Series(
-        value="taskmgr:http_errors_per_requests:ratio * 100",
+        value="max(taskmgr:http_errors_per_requests:ratio) * 100",
         record="taskmgr:http_errors_per_requests:ratio",
         scale=100,
-        routes="route:taskmgr_http_errors_per_requests:ratio * 100",
+        routes="max by (route) (route:taskmgr_http_errors_per_requests:ratio) * 100",
         routes_floor="zero",
         none="no route answered 5xx over the rule window",
     ),
     "HighLatency": Series(
-        value="taskmgr:http_request_duration_seconds:p95 * 1000",
+        value="max(taskmgr:http_request_duration_seconds:p95) * 1000",
         record="taskmgr:http_request_duration_seconds:p95",
         scale=1000,
-        routes="route:taskmgr_http_request_duration_seconds:p95 * 1000",
+        routes="max by (route) (route:taskmgr_http_request_duration_seconds:p95) * 1000",
         routes_floor="threshold",
         none="no single route's p95 is above the threshold",
     ),
@@ -84,10 +93,11 @@ class Query:
 
 
 class Prometheus:
-    """Instant queries against `url`, every batch within `budget_seconds`."""
+    """Instant queries against the first of `urls` that answers, every batch within
+    `budget_seconds`."""
 
-    def __init__(self, url: str, budget_seconds: float) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, urls: Sequence[str], budget_seconds: float) -> None:
+        self.urls = tuple(url.rstrip("/") for url in urls)
         self.budget = budget_seconds
 
     def ask(self, queries: dict[str, Query]) -> dict[str, list[dict] | Unanswered]:
@@ -117,16 +127,32 @@ class Prometheus:
         return f"Prometheus did not answer within {self.budget:g} s"
 
     def _query(self, query: Query) -> list[dict]:
+        """The first answer of `urls`, in order, before the deadline; else Unanswered
+        saying why each failed."""
+        deadline = time.monotonic() + self.budget
+        reasons = []
+        for index, url in enumerate(self.urls):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                reasons.append(self._late())
+                break
+            try:
+                return self._ask(url, query, left / (len(self.urls) - index))
+            except Unanswered as exc:
+                reasons.append(str(exc))
+        raise Unanswered("; ".join(dict.fromkeys(reasons)))
+
+    def _ask(self, url: str, query: Query, timeout: float) -> list[dict]:
         try:
             response = requests.get(
-                f"{self.url}/api/v1/query",
+                f"{url}/api/v1/query",
                 params={"query": query.promql, "time": f"{query.at.timestamp():.3f}"},
-                timeout=self.budget,
+                timeout=timeout,
             )
         except requests.Timeout as exc:
             raise Unanswered(self._late()) from exc
         except requests.RequestException as exc:
-            raise Unanswered(f"Prometheus could not be reached at {self.url}") from exc
+            raise Unanswered(f"Prometheus could not be reached at {url}") from exc
         try:
             body = response.json()
         except ValueError:
@@ -171,7 +197,7 @@ def resolve_queries(alertname: str, starts_at: datetime, at: datetime) -> dict[s
     if series is None:
         return {}
     window = _window(starts_at, at)
-    peak = f"max_over_time({series.record}[{window}]) * {series.scale:g}"
+    peak = f"max(max_over_time({series.record}[{window}])) * {series.scale:g}"
     return {"resolved_value": Query(series.value, at), "peak_value": Query(peak, at)}
 
 

@@ -223,7 +223,7 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
                 flap_window_seconds=config.flap_window_seconds,
                 warmup_seconds=config.alertmanager_warmup_seconds,
                 prometheus=prom.Prometheus(
-                    config.prometheus_query_url, config.prometheus_query_budget_seconds
+                    config.prometheus_query_urls, config.prometheus_query_budget_seconds
                 ),
             )
         except (redis_lib.RedisError, layout.SchemaMismatch) as exc:

@@ -130,7 +130,7 @@ def _measured(
     if not queries:
         return events
     answers = prom.Prometheus(
-        config.prometheus_query_url, config.prometheus_query_budget_seconds
+        config.prometheus_query_urls, config.prometheus_query_budget_seconds
     ).ask(queries)
     measured = []
     for event in events:

@@ -1,4 +1,4 @@
-"""metrics/summary/: GET only, public; 503 with the reason when Prometheus is away."""
+"""metrics/summary/: GET only, public; 503 with the reasons when no PROMETHEUS_URLS answers."""
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
@@ -20,6 +20,6 @@ class MetricsSummaryApi(APIView):
             return Response(metrics_summary())
         except PrometheusUnavailable as exc:
             return Response(
-                {"detail": str(exc), "prometheus_url": settings.PROMETHEUS_URL},
+                {"detail": str(exc), "prometheus_urls": settings.PROMETHEUS_URLS},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )

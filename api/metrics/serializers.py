@@ -42,5 +42,5 @@ class SummarySerializer(serializers.Serializer):
 
 
 class UnavailableSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    prometheus_url = serializers.CharField()
+    detail = serializers.CharField(help_text="how each Prometheus asked failed, in order")
+    prometheus_urls = serializers.ListField(child=serializers.CharField())

@@ -3,7 +3,9 @@
 Every figure comes from a recorded series (docs/contracts.md), so the summary agrees with
 the alerts and Grafana for any number of API processes. Quantiles and avg come from the
 histogram; min and max are bucket bounds (see `latency_bounds_ms`). One instant query
-fetches every series; the result is cached for CACHE_SECONDS in the Django cache (Redis).
+fetches every series, asked of each of PROMETHEUS_URLS in order until one answers (the
+servers of a pair, a long-term store: the first that answers wins, 503 only when none does);
+the result is cached for CACHE_SECONDS in the Django cache (Redis).
 The cache only spares Prometheus: when it fails the summary is computed without it (logged
 once per outage), so Redis being down never turns the summary into a 500.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -48,7 +50,10 @@ RECORDS = (
     *QUANTILES.values(),
     *BUDGETS.values(),
 )
-QUERY = '{__name__=~"%s"}' % "|".join(RECORDS)  # noqa: UP031 - braces are PromQL
+# One value per record (and bucket): a long-term store fed by a Prometheus pair holds each
+# record once per `replica` (an external label); `max by` keeps the higher of the two (a
+# replica that missed a scrape only ever counts less) and the name (aggregations drop it).
+QUERY = 'max by (__name__, le) ({__name__=~"%s"})' % "|".join(RECORDS)  # noqa: UP031 - PromQL
 
 TIMEOUT_SECONDS = 2.0
 CACHE_SECONDS = 5
@@ -81,22 +86,35 @@ class PrometheusUnavailable(Exception):
     """Prometheus could not be reached or did not answer the query; the message says how."""
 
 
-def query_prometheus(base_url: str) -> list[dict]:
-    """The instant-vector result of QUERY, or PrometheusUnavailable."""
+def query_prometheus(urls: Sequence[str], at: float | None = None) -> list[dict]:
+    """The instant-vector result of QUERY (at `at`, a Unix time; default now) from the
+    first of `urls` that answers, or PrometheusUnavailable saying how each one failed."""
+    failures = []
+    for url in urls:
+        try:
+            return _query(url, at)
+        except PrometheusUnavailable as exc:
+            failures.append(str(exc))
+    raise PrometheusUnavailable("; ".join(failures))
+
+
+def _query(base_url: str, at: float | None) -> list[dict]:
+    params = {"query": QUERY} if at is None else {"query": QUERY, "time": f"{at:.3f}"}
     try:
         response = requests.get(
-            f"{base_url.rstrip('/')}/api/v1/query", params={"query": QUERY}, timeout=TIMEOUT_SECONDS
+            f"{base_url.rstrip('/')}/api/v1/query", params=params, timeout=TIMEOUT_SECONDS
         )
         body = response.json()
     except requests.RequestException as exc:
-        raise PrometheusUnavailable(f"Prometheus is unreachable: {exc}") from exc
+        raise PrometheusUnavailable(f"Prometheus at {base_url} is unreachable: {exc}") from exc
     except ValueError as exc:
         raise PrometheusUnavailable(
-            f"Prometheus answered HTTP {response.status_code} with a non-JSON body"
+            f"Prometheus at {base_url} answered HTTP {response.status_code} with a non-JSON body"
         ) from exc
     if response.status_code != 200 or body.get("status") != "success":
         raise PrometheusUnavailable(
-            f"Prometheus answered HTTP {response.status_code}: {body.get('error', body)}"
+            f"Prometheus at {base_url} answered HTTP {response.status_code}: "
+            f"{body.get('error', body)}"
         )
     return body["data"]["result"]
 
@@ -212,7 +230,7 @@ def metrics_summary() -> dict:
     """The cached summary; raises PrometheusUnavailable (never cached)."""
     summary = _cache.get()
     if summary is None:
-        result = query_prometheus(settings.PROMETHEUS_URL)
+        result = query_prometheus(settings.PROMETHEUS_URLS)
         summary = build_summary(result, settings.SUMMARY_WINDOW_LABEL, objectives())
         _cache.set(summary)
     return summary

@@ -257,6 +257,8 @@ LOGGING = {
 
 # --- observability (used by api/metrics, api/alerts, api/faults and /status) ---------
 
+# the summary asks these in order (the first that answers wins); /status asks PROMETHEUS_URL
+PROMETHEUS_URLS = env_list("PROMETHEUS_URLS", _SHARED["PROMETHEUS_URLS"])
 PROMETHEUS_URL = env_str("PROMETHEUS_URL", _SHARED["PROMETHEUS_URL"]).rstrip("/")
 FAULT_INJECTION_ENABLED = env_bool("FAULT_INJECTION_ENABLED", False)
 # empty: /metrics is open; set: Prometheus sends it (the rendered metrics_token file)

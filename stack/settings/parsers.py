@@ -149,6 +149,23 @@ def http_url(text: str) -> str:
     return _url(text, ("http", "https"))
 
 
+def http_urls(text: str) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs (a path allowed: a store may serve the API below one);
+    every bad entry and every duplicate named at once."""
+    urls, problems = [], []
+    for entry in (part.strip() for part in text.split(",")):
+        try:
+            urls.append(http_url(entry))
+        except ValueError:
+            problems.append(f"bad entry {entry!r} (each must be an http or https URL)")
+    twice = sorted({url for url in urls if urls.count(url) > 1})
+    if twice:
+        problems.append(f"listed more than once: {', '.join(twice)}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(urls)
+
+
 def optional_http_url(text: str) -> str:
     return text and http_url(text)
 

@@ -41,6 +41,10 @@ class Variable:
     field: str = ""  # Settings attribute (default: the name in lower case)
     derived: bool = False  # computed only: setting it is an error (it must match the rules)
     secret: bool = False  # never echoed in a message
+    # the list variable (defined before it) this one is the single case of: set alone, the
+    # list is this one entry; unset, it is the list's first entry; set with the list, it
+    # must be one of its entries (values.load says so otherwise)
+    one_of: str = ""
 
     @property
     def attribute(self) -> str:
@@ -110,12 +114,22 @@ VARIABLES: tuple[Variable, ...] = (
     V("OUTBOX_HOST", LOCAL, p.host),
     V("PROMETHEUS_HOST", LOCAL, p.host, to=(PROMETHEUS,)),
     V("ALERTMANAGER_HOST", LOCAL, p.host, to=(ALERTMANAGER,)),
-    # where the API, Grafana and the bridge (culprits, values at resolve) query Prometheus
+    # where the API's summary and the bridge (culprits, values at resolve) query Prometheus,
+    # in order: the first that answers wins (the servers of a pair, or a long-term store)
+    V(
+        "PROMETHEUS_URLS",
+        _derive("PROMETHEUS_HOST", "PROMETHEUS_PORT", build=_url),
+        p.http_urls,
+        to=(API, *BRIDGE_SIDE),
+    ),
+    # the one Prometheus Grafana and the API's /status ask, and links' default: the single
+    # case of PROMETHEUS_URLS (by default its first entry)
     V(
         "PROMETHEUS_URL",
-        _derive("PROMETHEUS_HOST", "PROMETHEUS_PORT", build=_url),
+        _derive("PROMETHEUS_URLS", build=lambda urls: urls[0]),
         p.http_url,
-        to=(API, GRAFANA, *BRIDGE_SIDE),
+        to=(API, GRAFANA),
+        one_of="PROMETHEUS_URLS",
     ),
     # links in Slack messages, and each server's --web.external-url
     V(
@@ -153,6 +167,9 @@ VARIABLES: tuple[Variable, ...] = (
     # Alertmanager serves its web UI (the official image does; Debian's package has none):
     # only then do Slack messages carry a Silence link into it
     V("ALERTMANAGER_UI", "false", p.boolean, to=BRIDGE_SIDE),
+    # optional: Prometheus also sends every sample to this remote-write endpoint (a
+    # long-term store: VictoriaMetrics, Thanos Receive, Mimir; docs/ha.md)
+    V("PROMETHEUS_REMOTE_WRITE_URL", "", p.optional_http_url),
     # --- alerting -----------------------------------------------------------------------
     V("ERROR_RATE_THRESHOLD", "5.0", p.percent),  # percent of requests answered 5xx
     # milliseconds; the API's latency histogram has a bucket there (the latency SLO counts it)

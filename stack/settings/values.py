@@ -55,6 +55,8 @@ class Settings:
 
 
 _ATTRIBUTES = {v.attribute: v.name for v in VARIABLES if not v.owned}
+# a list variable → the variable that is its single case (table: `one_of`)
+_SINGLE_CASES = {v.one_of: v.name for v in VARIABLES if v.one_of}
 
 
 def load(
@@ -89,6 +91,8 @@ def load(
         else:
             raw = _raw(variable, env, values)
         value = _parse(variable, raw, problems)
+        if variable.one_of and value is not None:
+            value = _one_of(variable, value, values.get(variable.one_of), problems)
         if variable.name == "TIMING_PROFILE" and value is not None:
             value = _timing(value, env, problems)
         values[variable.name] = value
@@ -102,6 +106,8 @@ def load(
 def _raw(variable: Variable, env: Mapping[str, str], values: dict[str, Any]) -> str | None:
     if variable.name in env:
         return env[variable.name]
+    if _SINGLE_CASES.get(variable.name) in env:  # the list given as its single case
+        return env[_SINGLE_CASES[variable.name]]
     default = variable.default
     return default(values) if callable(default) else default
 
@@ -123,6 +129,18 @@ def _parse(variable: Variable, raw: str | None, problems: list[str]) -> Any:
             problems.append(problem)
             return None
     return value
+
+
+def _one_of(variable: Variable, value: Any, entries: tuple | None, problems: list[str]) -> Any:
+    """`value` when it is one of `entries` (the list it is the single case of), else None
+    after noting the disagreement (None `entries`: the list was bad, already said)."""
+    if entries is None or value in entries:
+        return value
+    problems.append(
+        f"{variable.name}={value!r}: must be one of {variable.one_of} "
+        f"({', '.join(entries)}), or unset (then it is the first)"
+    )
+    return None
 
 
 def _timing(profile: Profile, env: Mapping[str, str], problems: list[str]) -> Profile | None:

@@ -13,7 +13,7 @@ PROMETHEUS = no_prometheus()
 
 @pytest.fixture
 def bridge(redis_server):
-    config = bridge_config(redis_url=redis_server.url, prometheus_query_url=PROMETHEUS)
+    config = bridge_config(redis_url=redis_server.url, prometheus_query_urls=(PROMETHEUS,))
     return create_app(config).test_client()
 
 

@@ -42,7 +42,7 @@ def no_prometheus() -> str:
 @pytest.fixture
 def config(redis_server) -> BridgeConfig:
     return bridge_config(
-        redis_url=redis_server.url, cooldown_seconds=300, prometheus_query_url=no_prometheus()
+        redis_url=redis_server.url, cooldown_seconds=300, prometheus_query_urls=(no_prometheus(),)
     )
 
 

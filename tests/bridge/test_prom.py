@@ -18,7 +18,7 @@ from bridge.slack import Links, build_message
 from testkit.polling import wait_until
 from testkit.traffic import Traffic
 from tests.api.metrics.conftest import api_server, observed_api  # noqa: F401 (fixtures)
-from tests.bridge.conftest import auth
+from tests.bridge.conftest import auth, no_prometheus
 from tests.bridge.payloads import alert, resolved, webhook
 
 FAULTY, HEALTHY, ALSO_HEALTHY = "api/v1/redoc/", "api/v1/docs/", "api/v1/schema/"
@@ -78,8 +78,9 @@ def breaking(observed_api):  # noqa: F811 (the fixture imported above)
             sender.stop()
 
 
-def bridge_client(config, prometheus_url: str, **fields):
-    return create_app(replace(config, prometheus_query_url=prometheus_url, **fields)).test_client()
+def bridge_client(config, *prometheus_urls: str, **fields):
+    config = replace(config, prometheus_query_urls=prometheus_urls, **fields)
+    return create_app(config).test_client()
 
 
 def test_a_firing_names_the_faulty_route_first_and_no_healthy_one(breaking, config, store):
@@ -97,6 +98,43 @@ def test_a_firing_names_the_faulty_route_first_and_no_healthy_one(breaking, conf
     assert f"where: {FAULTY} (100 %)" in message["text"]
     for healthy in (HEALTHY, ALSO_HEALTHY):
         assert healthy not in json.dumps(message)
+
+
+@pytest.mark.parametrize("first", ["closed", "silent"])
+def test_the_questions_fail_over_to_the_next_prometheus_within_the_budget(
+    breaking, config, store, first, silent_prometheus
+):
+    dead = {"closed": no_prometheus(), "silent": silent_prometheus}[first]
+    client = bridge_client(config, dead, breaking.prometheus_url)
+    starts_at = datetime.now(UTC) - timedelta(seconds=20)
+    firing = error_alert(starts_at, fingerprint=f"f-{first}")
+
+    alert_id = post(client, firing)
+    ends_at = datetime.now(UTC) - timedelta(seconds=2)
+    post(client, resolved(firing, ends_at=iso(ends_at)))
+
+    record = reader.get_alert(store, alert_id)
+    assert [c["route"] for c in record["culprits"]] == [FAULTY]
+    assert record["culprits_note"] is None
+    value = query_at(
+        breaking.prometheus_url, "taskmgr:http_errors_per_requests:ratio * 100", ends_at.timestamp()
+    )
+    assert record["resolved_value"] == pytest.approx(value, rel=1e-6)
+    assert record["peak_value"] >= record["resolved_value"] > 0
+    assert record["resolved_note"] is None
+
+
+def test_when_no_prometheus_answers_the_note_names_each(config, store):
+    urls = (no_prometheus(), no_prometheus())
+    client = bridge_client(config, *urls)
+
+    alert_id = post(client, error_alert(datetime.now(UTC)))
+
+    record = reader.get_alert(store, alert_id)
+    assert record["culprits"] == []
+    assert record["culprits_note"] == "; ".join(
+        f"Prometheus could not be reached at {url}" for url in urls
+    )
 
 
 def test_a_resolve_keeps_the_value_then_the_peak_and_the_duration_prometheus_reports(
@@ -167,7 +205,7 @@ def test_a_stopped_prometheus_gives_no_culprits_and_a_note(client, config, store
     record = reader.get_alert(store, alert_id)
     assert record["culprits"] == []
     assert record["culprits_note"] == (
-        f"Prometheus could not be reached at {config.prometheus_query_url}"
+        f"Prometheus could not be reached at {config.prometheus_query_urls[0]}"
     )
 
 

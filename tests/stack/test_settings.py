@@ -40,6 +40,46 @@ def test_urls_follow_hosts_and_ports(make_settings):
     assert settings.redis_url == "redis://127.0.0.1:7000/0"
 
 
+@pytest.mark.parametrize(
+    ("env", "urls", "single"),
+    [
+        ({}, ("http://127.0.0.1:9090",), "http://127.0.0.1:9090"),
+        # the single case alone is the whole list
+        ({"PROMETHEUS_URL": "http://p:9090/"}, ("http://p:9090",), "http://p:9090"),
+        # the list alone: the single case is its first entry
+        (
+            {"PROMETHEUS_URLS": "http://a:9090, http://vm:8428/prometheus"},
+            ("http://a:9090", "http://vm:8428/prometheus"),
+            "http://a:9090",
+        ),
+        # both: the single case may be any entry
+        (
+            {"PROMETHEUS_URLS": "http://a:9090,http://b:9090", "PROMETHEUS_URL": "http://b:9090"},
+            ("http://a:9090", "http://b:9090"),
+            "http://b:9090",
+        ),
+    ],
+)
+def test_prometheus_url_is_the_single_case_of_prometheus_urls(make_settings, env, urls, single):
+    settings = make_settings(**env)
+    assert (settings.prometheus_urls, settings.prometheus_url) == (urls, single)
+    assert settings.prometheus_external_url == single  # links follow the single case
+
+
+def test_prometheus_url_outside_prometheus_urls_is_refused(make_settings):
+    with pytest.raises(SettingsError) as caught:
+        make_settings(PROMETHEUS_URLS="http://a:9090,http://b:9090", PROMETHEUS_URL="http://c:9090")
+    assert str(caught.value).splitlines()[1:] == [
+        "  PROMETHEUS_URL='http://c:9090': must be one of PROMETHEUS_URLS "
+        "(http://a:9090, http://b:9090), or unset (then it is the first)"
+    ]
+
+
+def test_bad_prometheus_urls_are_each_named(make_settings):
+    with pytest.raises(SettingsError, match=r"bad entry 'a:9090'.*listed more than once: http://b"):
+        make_settings(PROMETHEUS_URLS="a:9090,http://b,http://b/")
+
+
 def test_timing_overrides(make_settings):
     settings = make_settings(ALERT_FOR="30s", RULE_WINDOW="2m", GROUP_WAIT="5s")
     expected = replace(

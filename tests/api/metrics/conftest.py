@@ -133,7 +133,7 @@ def observed_api(api_server, tmp_path):
         )
         config = render(stack, tmp_path / "config")
         env = {
-            "PROMETHEUS_URL": prometheus_url,
+            "PROMETHEUS_URLS": prometheus_url,
             "SUMMARY_WINDOW_LABEL": stack.window_label,
             "SLO_RULE_WINDOW": stack.slo_rule_window,
             "FAULT_INJECTION_ENABLED": "true",

@@ -14,6 +14,7 @@ from metrics import summary
 from testkit.polling import wait_until
 from testkit.ports import free_port
 from testkit.redis_server import RedisServer
+from testkit.traffic import Traffic
 
 SUMMARY = "/api/v1/metrics/summary/"
 
@@ -119,22 +120,54 @@ def no_cached_summary(redis_server):
 
 def test_prometheus_unreachable_is_a_503_naming_it(client, no_cached_summary):
     url = f"http://127.0.0.1:{free_port()}"
-    with override_settings(PROMETHEUS_URL=url):
+    with override_settings(PROMETHEUS_URLS=[url]):
         response = client.get(SUMMARY)
 
     assert response.status_code == 503
     body = response.json()
-    assert body["prometheus_url"] == url
-    assert body["detail"].startswith("Prometheus is unreachable")
+    assert body["prometheus_urls"] == [url]
+    assert body["detail"].startswith(f"Prometheus at {url} is unreachable")
 
 
 def test_a_non_prometheus_answer_is_a_503_too(client, live_server, no_cached_summary):
     # Django's live server answers /api/v1/query with a JSON 404: not Prometheus.
-    with override_settings(PROMETHEUS_URL=live_server.url):
+    with override_settings(PROMETHEUS_URLS=[live_server.url]):
         response = client.get(SUMMARY)
 
     assert response.status_code == 503
     assert "answered HTTP 404" in response.json()["detail"]
+
+
+def test_every_dead_prometheus_is_named_in_the_503(client, no_cached_summary):
+    urls = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"]
+    with override_settings(PROMETHEUS_URLS=urls):
+        response = client.get(SUMMARY)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["prometheus_urls"] == urls
+    assert [part.split(" is unreachable")[0] for part in body["detail"].split("; ")] == [
+        f"Prometheus at {url}" for url in urls
+    ]
+
+
+def test_the_summary_fails_over_past_a_dead_prometheus(observed_api, client, no_cached_summary):
+    observed = observed_api()
+    send = Traffic(f"{observed.api.url}{CLIENT_ROUTE}", rate=5).start()
+    try:
+        wait_until(lambda: (observed.value(summary.TOTAL) or 0) > 0, "traffic recorded", timeout=60)
+    finally:
+        send.stop()
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: connection refused
+    urls = [closed, observed.prometheus_url]
+    at = time.time()
+
+    with override_settings(PROMETHEUS_URLS=urls):
+        response = client.get(SUMMARY)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["total_requests"] > 0
+    assert summary.query_prometheus(urls, at) == summary.query_prometheus(urls[1:], at)
 
 
 def test_the_summary_from_a_real_prometheus(observed_api):
@@ -230,9 +263,9 @@ def test_with_redis_down_the_summary_still_answers_from_prometheus(observed_api,
 
 def test_with_redis_and_prometheus_down_the_summary_is_a_clear_503(api_server, stopped_redis):
     nowhere = f"http://127.0.0.1:{free_port()}"
-    api = api_server(workers=1, env={"REDIS_URL": stopped_redis.url, "PROMETHEUS_URL": nowhere})
+    api = api_server(workers=1, env={"REDIS_URL": stopped_redis.url, "PROMETHEUS_URLS": nowhere})
 
     response = requests.get(f"{api.url}{SUMMARY}", timeout=10)
 
     assert response.status_code == 503, response.text
-    assert response.json()["detail"].startswith("Prometheus is unreachable")
+    assert response.json()["detail"].startswith(f"Prometheus at {nowhere} is unreachable")
