@@ -39,7 +39,7 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import layout, notifications, outbox, pipeline, reader
+from alertstore import connection, layout, notifications, outbox, pipeline, reader
 from alertstore.records import AlertRecord
 from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
@@ -314,9 +314,9 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     start_http_server(config.outbox_metrics_port, addr=config.host)
-    store = redis.Redis.from_url(
-        config.redis_url, socket_timeout=IDLE_WAIT_SECONDS + 5, socket_connect_timeout=5
-    )
+    # a blocking wait for an entry, or a WAIT, lasts its bound before Redis answers
+    timeout = IDLE_WAIT_SECONDS + 5 + config.redis_wait_timeout_ms / 1000
+    store = connection.connect(config.redis_target, timeout=timeout)
     log.info(
         "delivering to %s",
         "Slack" if config.slack_webhook_url else "nowhere (SLACK_WEBHOOK_URL unset)",
