@@ -7,8 +7,12 @@ read-only (a demoted primary) and the next connect finds the promoted replica. T
 database number and password still apply to whichever server is the primary.
 
 `Durability` is the acknowledgement rule: a write counts once `WAIT` says it reached
-`replicas` replicas within `timeout_ms`. WAIT covers the writes made on the connection it
-runs on, so a caller pins one connection (`pinned`) for the write and its WAIT.
+`replicas` replicas within `timeout_ms`. The write and its WAIT share one connection
+(`pinned`, or a client of one connection: `max_connections=1`), so a server that died or
+changed between them is an error, never a confirmation from its successor. For the same
+reason redis-py retries no command here (a WAIT re-sent on a reconnected connection would
+cover nothing written before); every caller already retries on an error of its own
+(Alertmanager, the worker's loop).
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 _TARGET = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):([0-9]{1,5})")
 _MASTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+BARRIER_CHANNEL = "taskmgr:replication-barrier"  # nobody subscribes; only its place counts
 
 
 class NotReplicated(redis.RedisError):
@@ -69,12 +78,20 @@ class RedisTarget:
         return cls(url, parsed, parse_master(master) if parsed else "")
 
 
-def connect(target: RedisTarget, *, timeout: float, decode_responses: bool = False) -> redis.Redis:
+def connect(
+    target: RedisTarget,
+    *,
+    timeout: float,
+    decode_responses: bool = False,
+    max_connections: int | None = None,
+) -> redis.Redis:
     """A client of the primary; `timeout` bounds every connect and reply."""
     options = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "decode_responses": decode_responses,
+        "retry": Retry(NoBackoff(), 0),
+        "max_connections": max_connections,
     }
     if not target.sentinels:
         return redis.Redis.from_url(target.url, **options)
@@ -112,7 +129,7 @@ def _url_options(target: RedisTarget) -> dict:
 
 @contextmanager
 def pinned(client: redis.Redis) -> Iterator[redis.Redis]:
-    """A client on one connection of `client`'s pool, returned to the pool afterwards."""
+    """A client on one connection of `client`'s pool for a block, returned afterwards."""
     one = redis.Redis(connection_pool=client.connection_pool, single_connection_client=True)
     try:
         yield one
@@ -130,6 +147,11 @@ class Durability:
         (a pinned one) reached the replicas within the bound."""
         if self.replicas == 0:
             return
+        # WAIT covers this connection's own writes; a call that wrote nothing (a duplicate
+        # webhook, a mark asked about again) would be confirmed at once. A PUBLISH is
+        # replicated in order after everything the primary applied before it: waiting for
+        # it is waiting for all of that, whichever connection wrote it.
+        client.publish(BARRIER_CHANNEL, "")
         acknowledged = client.wait(self.replicas, self.timeout_ms)
         if acknowledged < self.replicas:
             raise NotReplicated(
