@@ -32,7 +32,7 @@ def probe_redis() -> None:
     try:
         client.ping()
     finally:
-        client.close()
+        client.connection_pool.disconnect()  # a Sentinel client's pool outlives close()
 
 
 def probe_prometheus() -> None:
