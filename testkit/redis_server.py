@@ -14,7 +14,12 @@ from testkit.processes import ServerProcess
 
 class RedisServer:
     def __init__(
-        self, *, appendonly: bool = False, port: int | None = None, data_dir: Path | None = None
+        self,
+        *,
+        appendonly: bool = False,
+        port: int | None = None,
+        data_dir: Path | None = None,
+        args: tuple[str, ...] = (),  # more redis-server options, e.g. ("--replicaof", ...)
     ):
         self.port = port or free_port()
         self.dir = Path(data_dir or tempfile.mkdtemp(prefix="taskmgr-redis-"))
@@ -32,6 +37,7 @@ class RedisServer:
             "",
             "--appendonly",
             "yes" if appendonly else "no",
+            *args,
         ]
         self.process = ServerProcess(
             f"redis-{self.port}", argv, log_dir=self.dir, ready=self._ping, timeout=15

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from alertstore.connection import Durability, RedisTarget
 from stack.settings.parsers import MAX_ACK_TTL_SECONDS
 from stack.tokens import MIN_SIGNING_KEY_LENGTH, token_problem
 
@@ -28,6 +29,8 @@ class ConfigError(ValueError):
 class BridgeConfig:
     token: str
     redis_url: str
+    redis_wait_replicas: int  # a write counts once this many replicas hold it (WAIT)
+    redis_wait_timeout_ms: int  # ... within this bound, or the webhook answers 503
     cooldown_seconds: int
     max_body_bytes: int
     slack_timeout_seconds: float
@@ -53,6 +56,16 @@ class BridgeConfig:
     slack_webhook_url: str | None = None  # None: keep the history, send nothing
     grafana_url: str | None = None  # None: no Grafana link (GRAFANA_URL empty)
     multiproc_dir: str | None = None  # set under gunicorn: metrics shared by workers
+    redis_sentinels: tuple[tuple[str, int], ...] = ()  # (): REDIS_URL is the server
+    redis_sentinel_master: str = ""
+
+    @property
+    def redis_target(self) -> RedisTarget:
+        return RedisTarget(self.redis_url, self.redis_sentinels, self.redis_sentinel_master)
+
+    @property
+    def durability(self) -> Durability:
+        return Durability(self.redis_wait_replicas, self.redis_wait_timeout_ms)
 
     def __post_init__(self) -> None:
         problem = token_problem("ALERT_BRIDGE_TOKEN", self.token)
@@ -81,9 +94,12 @@ class BridgeConfig:
             ("ALERT_COOLDOWN_SECONDS", self.cooldown_seconds),
             ("BRIDGE_MAX_BODY_BYTES", self.max_body_bytes),
             ("FLAP_WINDOW_SECONDS", self.flap_window_seconds),
+            ("REDIS_WAIT_TIMEOUT_MS", self.redis_wait_timeout_ms),
         ):
             if value < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.redis_wait_replicas < 0:
+            raise ConfigError("REDIS_WAIT_REPLICAS must be at least 0")
         for name, value in (
             ("SLACK_TIMEOUT_SECONDS", self.slack_timeout_seconds),
             ("DELIVERY_MAX_BACKOFF_SECONDS", self.delivery_max_backoff_seconds),
@@ -124,7 +140,17 @@ class BridgeConfig:
                 "(bridge.env or worker.env, rendered by `python -m stack.render`)"
             )
         values = {field: parse(name, env[name].strip()) for name, field, parse in _VARIABLES}
+        try:
+            target = RedisTarget.from_text(
+                values["redis_url"],
+                env.get("REDIS_SENTINELS", ""),
+                env.get("REDIS_SENTINEL_MASTER", "").strip(),
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
+            redis_sentinels=target.sentinels,
+            redis_sentinel_master=target.master,
             token=env["ALERT_BRIDGE_TOKEN"],
             slack_webhook_url=env.get("SLACK_WEBHOOK_URL", "").strip() or None,
             grafana_url=env.get("GRAFANA_URL", "").strip().rstrip("/") or None,
@@ -164,6 +190,8 @@ def _urls(name: str, raw: str) -> tuple[str, ...]:
 # (variable, field, parser) for every required value
 _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("REDIS_URL", "redis_url", _text),
+    ("REDIS_WAIT_REPLICAS", "redis_wait_replicas", _number(int)),
+    ("REDIS_WAIT_TIMEOUT_MS", "redis_wait_timeout_ms", _number(int)),
     ("ALERT_COOLDOWN_SECONDS", "cooldown_seconds", _number(int)),
     ("BRIDGE_MAX_BODY_BYTES", "max_body_bytes", _number(int)),
     ("SLACK_TIMEOUT_SECONDS", "slack_timeout_seconds", _number(float)),

@@ -18,6 +18,12 @@ final is dropped unsent. The one window left is a crash (or Redis failing) betwe
 Slack's 2xx and that script — a few milliseconds — after which the message is sent once
 more.
 
+With REDIS_WAIT_REPLICAS, the worker's writes count only once `WAIT` says replicas hold
+them (main gives the delivery loop a client of one connection, which WAIT covers): a lease
+renewal that did not reach them is no lease (a failover could hand it to a second worker),
+and a mark is asked about again until it did (a failover that lost a "sent" mark would send
+the message again).
+
 SIGTERM/SIGINT: finish the current HTTP request, put the entry back, release the lease.
 Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`) in a thread.
 """
@@ -39,7 +45,7 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import layout, notifications, outbox, pipeline, reader
+from alertstore import connection, layout, notifications, outbox, pipeline, reader
 from alertstore.records import AlertRecord
 from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
@@ -124,7 +130,7 @@ class DeliveryWorker:
         """Deliver until stopped; Redis outages are waited out, never fatal."""
         while not self.stop.is_set():
             try:
-                if self.lease.acquire():
+                if self._held(self.lease.acquire()):
                     self._deliver_while_leased()
                 else:
                     self.stop.wait(self.renew_every)
@@ -140,7 +146,8 @@ class DeliveryWorker:
 
     def _deliver_while_leased(self) -> None:
         while not self.stop.is_set():
-            claimed = outbox.claim(self.redis, self.lease.token) if self.lease.renew() else None
+            renewed = self._held(self.lease.renew())
+            claimed = outbox.claim(self.redis, self.lease.token) if renewed else None
             if claimed is None:
                 log.warning("lost the outbox lease; another worker delivers now")
                 return
@@ -180,7 +187,7 @@ class DeliveryWorker:
         ack_url = ack.link(self.config, alert_id, datetime.now(UTC))
         message = build_message(record, notification["kind"], self.links, ack_url=ack_url)
         retries = 0
-        while self.lease.renew():
+        while self._held(self.lease.renew()):
             attempt = self._post(message)
             if attempt.outcome != "retry":
                 self._mark(record, index, attempt.outcome, attempt, entry)
@@ -216,6 +223,30 @@ class DeliveryWorker:
             if not self._pause(wait):
                 return
         log.warning("lost the outbox lease while delivering alert %s", alert_id)
+
+    def _held(self, taken: bool) -> bool:
+        """The lease counts only once replicas hold it, or a failover could give it to a
+        second worker while this one still delivers."""
+        if not taken:
+            return False
+        try:
+            self.config.durability.confirm(self.redis)
+        except connection.NotReplicated as exc:
+            log.warning("outbox lease not on the replicas, not delivering: %s", exc)
+            return False
+        return True
+
+    def _confirm_mark(self) -> None:
+        """Wait until the mark just written is on the replicas: asked again (each WAIT
+        bounded) while the connection lives, never assumed; stopping leaves it unconfirmed."""
+        while True:
+            try:
+                self.config.durability.confirm(self.redis)
+                return
+            except connection.NotReplicated as exc:
+                if self.stop.is_set():
+                    raise
+                log.warning("delivery mark not on the replicas yet, asking again: %s", exc)
 
     def _note_slack_health(self, attempt: Attempt) -> None:
         """Slack refusing the webhook (403/404/410) reaches no Slack channel: keep it where
@@ -281,6 +312,7 @@ class DeliveryWorker:
             retry_after_seconds=retry_after_seconds,
             ack=ack,
         )
+        self._confirm_mark()
         if marked.time_to_page_seconds is not None:
             metrics.TIME_TO_PAGE.labels(record["severity"]).observe(marked.time_to_page_seconds)
 
@@ -288,7 +320,7 @@ class DeliveryWorker:
         """Wait, renewing the lease; False when stopped or the lease is lost meanwhile."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            if self.stop.wait(min(left, self.renew_every)) or not self.lease.renew():
+            if self.stop.wait(min(left, self.renew_every)) or not self._held(self.lease.renew()):
                 return False
         return True
 
@@ -314,9 +346,9 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     start_http_server(config.outbox_metrics_port, addr=config.host)
-    store = redis.Redis.from_url(
-        config.redis_url, socket_timeout=IDLE_WAIT_SECONDS + 5, socket_connect_timeout=5
-    )
+    # a blocking wait for an entry, or a WAIT, lasts its bound before Redis answers
+    timeout = IDLE_WAIT_SECONDS + 5 + config.redis_wait_timeout_ms / 1000
+    store = connection.connect(config.redis_target, timeout=timeout)
     log.info(
         "delivering to %s",
         "Slack" if config.slack_webhook_url else "nowhere (SLACK_WEBHOOK_URL unset)",
@@ -326,7 +358,9 @@ def main() -> int:
     threading.Thread(
         target=reconcile.run, args=(config, store, stop), name="reconciler", daemon=True
     ).start()
-    DeliveryWorker(config, store, stop=stop).run()
+    # the delivery loop's own client of one connection: its WAITs cover all its writes
+    delivering = connection.connect(config.redis_target, timeout=timeout, max_connections=1)
+    DeliveryWorker(config, delivering, stop=stop).run()
     log.info("stopped")
     return 0
 

@@ -1,7 +1,8 @@
 """POST /webhook: token → payload → measure in Prometheus → one atomic write of the
 history and its outbox.
 
-A 2xx means every alert of the payload is stored and its Slack message queued; Slack
+A 2xx means every alert of the payload is stored and its Slack message queued (and, with
+REDIS_WAIT_REPLICAS, held by that many replicas: `WAIT` after the write, else 503); Slack
 itself is the delivery worker's business, so it never slows this answer down. Before the
 write, a firing that creates a record and a resolve that ends one are measured in
 Prometheus (culprits; value at resolve and peak) within PROMETHEUS_QUERY_BUDGET_SECONDS,
@@ -23,7 +24,7 @@ import redis
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from alertstore import layout, records, writer
+from alertstore import connection, layout, records, writer
 from alertstore.pipeline import HEARTBEAT_ALERTNAME
 from bridge import metrics, prom
 from bridge.auth import token_required
@@ -44,7 +45,8 @@ def _refuse(outcome: str, status: int, message: str, **details):
 @bp.post("/webhook")
 @token_required
 def receive():
-    """200 stored · 400 invalid payload · 401 bad token · 413 too large · 503 Redis away."""
+    """200 stored · 400 invalid payload · 401 bad token · 413 too large · 503 Redis away
+    or the write not on enough replicas within REDIS_WAIT_TIMEOUT_MS."""
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
@@ -64,13 +66,21 @@ def receive():
     now = datetime.now(UTC)
     try:
         events = _measured(get_redis(), events, now, config)
-        outcomes = writer.record_transitions(
-            get_redis(),
-            events,
-            now=now,
-            cooldown_seconds=config.cooldown_seconds,
-            flap_window_seconds=config.flap_window_seconds,
-        )
+        # one connection for the write and its WAIT, which covers that connection's writes
+        with connection.pinned(get_redis()) as store:
+            outcomes = writer.record_transitions(
+                store,
+                events,
+                now=now,
+                cooldown_seconds=config.cooldown_seconds,
+                flap_window_seconds=config.flap_window_seconds,
+            )
+            config.durability.confirm(store)
+    except connection.NotReplicated as exc:
+        # stored on the primary, maybe not beyond: a failover could lose it, so no 2xx;
+        # Alertmanager's retry rewrites it idempotently
+        log.error("alert write not replicated, Alertmanager will retry: %s", exc)
+        return _refuse("unavailable", 503, "alert store not replicated; retry later")
     except (redis.RedisError, layout.SchemaMismatch) as exc:
         log.error("alert store unavailable, Alertmanager will retry: %s", exc)
         return _refuse("unavailable", 503, "alert store unavailable; retry later")

@@ -6,12 +6,13 @@ when it is not. To check another dependency, add one entry to PROBES.
 
 from collections.abc import Callable
 
-import redis
 import requests
 from django.conf import settings
 from django.db import connection
 
 from alerts.selectors import alert_store_check
+from alertstore.connection import connect
+from taskmgr.redis_client import redis_target
 
 TIMEOUT_SECONDS = 1.0
 
@@ -26,15 +27,12 @@ def probe_database() -> None:
 
 
 def probe_redis() -> None:
-    client = redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_connect_timeout=TIMEOUT_SECONDS,
-        socket_timeout=TIMEOUT_SECONDS,
-    )
+    # a client of its own: a fresh connect asks Sentinel (when set) where the primary is
+    client = connect(redis_target(), timeout=TIMEOUT_SECONDS)
     try:
         client.ping()
     finally:
-        client.close()
+        client.connection_pool.disconnect()  # a Sentinel client's pool outlives close()
 
 
 def probe_prometheus() -> None:

@@ -24,6 +24,7 @@ REPO_DIR = API_DIR.parent
 if str(REPO_DIR) not in sys.path:
     sys.path.append(str(REPO_DIR))
 
+from alertstore.connection import RedisTarget  # noqa: E402 - needs the path above
 from alertstore.layout import CACHE_KEY_PREFIX  # noqa: E402 - needs the path above
 from stack.envfiles import defaults  # noqa: E402 - needs the path above
 from stack.tokens import token_problem  # noqa: E402 - the one rule for a bearer token
@@ -124,6 +125,23 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", _SHARED["REDIS_URL"])
+# set: the primary is whichever server these sentinels name (alertstore/connection.py)
+try:
+    _TARGET = RedisTarget.from_text(
+        REDIS_URL,
+        env_str("REDIS_SENTINELS", _SHARED["REDIS_SENTINELS"]),
+        env_str("REDIS_SENTINEL_MASTER", _SHARED["REDIS_SENTINEL_MASTER"]),
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+REDIS_SENTINELS, REDIS_SENTINEL_MASTER = _TARGET.sentinels, _TARGET.master
+_CACHE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+if REDIS_SENTINELS:
+    _CACHE_OPTIONS.update(
+        pool_class="alertstore.connection.SentinelCachePool",
+        sentinels=REDIS_SENTINELS,
+        master=REDIS_SENTINEL_MASTER,
+    )
 # Shared by every gunicorn worker: the metrics summary's short cache. (The throttles count
 # in Redis directly: taskmgr/throttling.py.)
 CACHES = {
@@ -131,7 +149,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": CACHE_KEY_PREFIX,  # alertstore.layout lists every taskmgr: key
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": _CACHE_OPTIONS,
     }
 }
 

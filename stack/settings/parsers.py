@@ -14,6 +14,7 @@ _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _TARGET = re.compile(rf"{_HOST.pattern}:([0-9]{{1,5}})")
 # a bridge's base URL: its /webhook, /health and /metrics hang off it, so no path of its own
 _BRIDGE_URL = re.compile(rf"(https?)://({_HOST.pattern})(?::([0-9]{{1,5}}))?/?")
+_SENTINEL_MASTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -28,6 +29,13 @@ def port(text: str) -> int:
     value = whole(text)
     if not 1 <= value <= 65535:
         raise ValueError("must be a port number between 1 and 65535")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = whole(text)
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
     return value
 
 
@@ -118,6 +126,16 @@ def _list(
 def targets(text: str) -> tuple[str, ...]:
     expected = "host:port, with a port between 1 and 65535"
     return _list(text, _TARGET, expected, key=str.lower)
+
+
+def optional_targets(text: str) -> tuple[str, ...]:
+    return targets(text) if text.strip() else ()
+
+
+def sentinel_master(text: str) -> str:
+    if not _SENTINEL_MASTER.fullmatch(text):
+        raise ValueError("must be a Sentinel master name (letters, digits, '.', '_' or '-')")
+    return text
 
 
 def bridge_target(url: str) -> str:

@@ -150,6 +150,21 @@ VARIABLES: tuple[Variable, ...] = (
         p.redis_url,
         to=(API, *BRIDGE_SIDE),
     ),
+    # Sentinel (docs/ha.md, "Redis with Sentinel"): set, every process asks these
+    # sentinels for the primary of REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL
+    # then gives only the database number and password
+    V("REDIS_SENTINELS", "", p.optional_targets, to=(API, *BRIDGE_SIDE)),
+    V("REDIS_SENTINEL_MASTER", "taskmgr", p.sentinel_master, to=(API, *BRIDGE_SIDE)),
+    # a webhook (and the worker's marks and lease) counts only once WAIT says this many
+    # replicas hold it: 1 with Sentinel (a failover must not lose an acknowledged alert),
+    # 0 for a single server; past REDIS_WAIT_TIMEOUT_MS the webhook answers 503
+    V(
+        "REDIS_WAIT_REPLICAS",
+        _derive("REDIS_SENTINELS", build=lambda sentinels: "1" if sentinels else "0"),
+        p.non_negative_int,
+        to=BRIDGE_SIDE,
+    ),
+    V("REDIS_WAIT_TIMEOUT_MS", "500", p.positive_int, to=BRIDGE_SIDE),
     # a Grafana link in Slack messages and dashboard_url in the rules only when set
     # explicitly: a guessed URL would be a dead link wherever Grafana is not running
     V("GRAFANA_URL", "", p.optional_http_url, to=BRIDGE_SIDE),

@@ -49,6 +49,7 @@ def test_debug_mode_starts_without_a_secret_key(tmp_path):
         ("THROTTLE_AUTH_RATE", "0/min", "THROTTLE_AUTH_RATE='0/min': the count must be"),
         ("IDEMPOTENCY_KEY_TTL_SECONDS", "1d", "IDEMPOTENCY_KEY_TTL_SECONDS='1d' is not an integer"),
         ("IDEMPOTENCY_KEY_TTL_SECONDS", "0", "IDEMPOTENCY_KEY_TTL_SECONDS=0 must be at least 1"),
+        ("REDIS_SENTINELS", "sentinel-a", "REDIS_SENTINELS: bad entry 'sentinel-a'"),
     ],
 )
 def test_malformed_values_stop_startup_naming_the_variable(tmp_path, name, value, message):

@@ -31,6 +31,10 @@ def test_reads_every_variable():
         {
             "ALERT_BRIDGE_TOKEN": TOKEN,
             "REDIS_URL": "redis://redis:6379/1",
+            "REDIS_SENTINELS": "sentinel-a:26379, sentinel-b:26379",
+            "REDIS_SENTINEL_MASTER": "history",
+            "REDIS_WAIT_REPLICAS": "2",
+            "REDIS_WAIT_TIMEOUT_MS": "250",
             "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X",
             "ALERT_COOLDOWN_SECONDS": "60",
             "BRIDGE_MAX_BODY_BYTES": "2048",
@@ -62,6 +66,10 @@ def test_reads_every_variable():
     assert config == BridgeConfig(
         token=TOKEN,
         redis_url="redis://redis:6379/1",
+        redis_sentinels=(("sentinel-a", 26379), ("sentinel-b", 26379)),
+        redis_sentinel_master="history",
+        redis_wait_replicas=2,
+        redis_wait_timeout_ms=250,
         slack_webhook_url="https://hooks.slack.com/services/T/B/X",
         cooldown_seconds=60,
         max_body_bytes=2048,
@@ -133,6 +141,13 @@ def test_a_missing_shared_value_is_named_never_defaulted():
         ({"BRIDGE_EXTERNAL_URL": "bridge:8001"}, "BRIDGE_EXTERNAL_URL must be a http/https URL"),
         ({"ACK_LINK_TTL_SECONDS": "0"}, "ACK_LINK_TTL_SECONDS must be between 1 and 604800"),
         ({"ACK_LINK_TTL_SECONDS": "1y"}, "ACK_LINK_TTL_SECONDS must be a whole number"),
+        ({"REDIS_SENTINELS": "sentinel-a"}, "REDIS_SENTINELS: bad entry 'sentinel-a'"),
+        (
+            {"REDIS_SENTINELS": "s:26379", "REDIS_SENTINEL_MASTER": "my master"},
+            "REDIS_SENTINEL_MASTER: 'my master' is not a Sentinel master name",
+        ),
+        ({"REDIS_WAIT_REPLICAS": "-1"}, "REDIS_WAIT_REPLICAS must be at least 0"),
+        ({"REDIS_WAIT_TIMEOUT_MS": "0"}, "REDIS_WAIT_TIMEOUT_MS must be at least 1"),
     ],
 )
 def test_mistakes_are_named(env, message):
