@@ -38,7 +38,8 @@ CLUSTER = {
     "API_BIND": "0.0.0.0:8000",
     "BRIDGE_HOST": "0.0.0.0",  # noqa: S104 - the bridge's and the worker's listen address, in a pod
     "OUTBOX_HOST": "taskmgr-bridge-worker",
-    "BRIDGE_URLS": "http://taskmgr-bridge:8001",
+    # Alertmanager runs in another namespace: the bridge's full name in deploy/base's
+    "BRIDGE_URLS": "http://taskmgr-bridge.taskmgr.svc:8001",
     "BRIDGE_EXTERNAL_URL": "http://taskmgr-bridge:8001",
     "PROMETHEUS_URL": "http://prometheus-operated.monitoring.svc:9090",
     "ALERTMANAGER_EXTERNAL_URL": "http://alertmanager-operated.monitoring.svc:9093",

@@ -39,7 +39,13 @@ def test_every_manifest_in_the_folder_is_listed():
 
 def test_the_core_kinds_are_valid_kubernetes(objects):
     core = [obj for obj in objects if obj["apiVersion"] in CORE]
-    assert {obj["kind"] for obj in core} == {"ConfigMap", "Deployment", "Secret", "Service"}
+    assert {obj["kind"] for obj in core} == {
+        "ConfigMap",
+        "Deployment",
+        "Namespace",
+        "Secret",
+        "Service",
+    }
     version = kubernetes_validate.latest_version()
     for obj in core:
         kubernetes_validate.validate(obj, version, strict=True)
@@ -109,6 +115,16 @@ def test_no_secret_is_in_a_config_map_and_every_secret_is_a_setting(by_kind):
     for secret in by_kind["Secret"].values():
         assert set(secret["stringData"]) <= secret_names
         assert all("REPLACE" in value for value in secret["stringData"].values())
+
+
+def test_the_webhooks_call_the_bridge_service_by_its_name_in_the_namespace(by_kind):
+    namespace = kustomization()["namespace"]
+    assert namespace in by_kind["Namespace"]
+    service = by_kind["Service"]["taskmgr-bridge"]
+    base = f"http://{service['metadata']['name']}.{namespace}.svc:{service['spec']['ports'][0]['port']}"
+    [config] = by_kind["AlertmanagerConfig"].values()
+    urls = {h["url"] for r in config["spec"]["receivers"] for h in r["webhookConfigs"]}
+    assert urls == {f"{base}/webhook", f"{base}/heartbeat"}
 
 
 def test_the_alertmanager_config_sends_the_token_the_bridges_read(by_kind):
