@@ -21,7 +21,7 @@ IN_API_ENV = set -a && . "$(CONFIG_DIR)/api.env" && set +a &&
 MANAGE = $(PY) -m stack.prepare --quiet && $(IN_API_ENV) $(PY) api/manage.py
 
 .PHONY: help venv binaries run demo dev test test-cov lint format check migrate makemigrations \
-        shell requirements render simulate bench soak compose-up compose-down compose-logs \
+        shell requirements render k8s simulate bench soak compose-up compose-down compose-logs \
         compose-restart
 
 help: ## Show the targets and what they do
@@ -112,6 +112,9 @@ shell: venv ## Open a Django shell
 
 render: venv ## Render Prometheus and Alertmanager config from the environment into .run/config
 	$(PY) -m stack.render --out $(STATE_DIR)/config
+
+k8s: venv ## Render deploy/base/generated (PrometheusRule, AlertmanagerConfig, ConfigMaps) for kustomize
+	$(PY) -m stack.k8s
 
 requirements: venv ## Re-pin requirements*.txt from requirements*.in (upgrades within the .in ranges)
 	$(BIN)/pip-compile --quiet --upgrade --strip-extras --no-header --no-emit-index-url \

@@ -30,6 +30,7 @@ BENCHMARKS = (
     "history",
     "window_reads",
     "ingest",
+    "capacity",
     "time_to_alert",
 )
 DEFAULT_OUT = Path(__file__).with_name("results.md")

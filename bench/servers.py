@@ -108,8 +108,9 @@ def api_server(
     return Server(url, process)
 
 
-def bridge_server(tmp: Path, *, redis_url: str, token: str) -> Server:
-    """The bridge's web app (2 workers, its gunicorn.conf.py); no Slack: history only."""
+def bridge_server(tmp: Path, *, redis_url: str, token: str, workers: int | None = None) -> Server:
+    """The bridge's web app (its gunicorn.conf.py: 2 workers unless `workers` says); no
+    Slack: history only."""
     port = free_port()
     env = {
         **base_env(),
@@ -120,7 +121,8 @@ def bridge_server(tmp: Path, *, redis_url: str, token: str) -> Server:
     }
     env.pop("SLACK_WEBHOOK_URL", None)
     url = f"http://127.0.0.1:{port}"
-    argv = [GUNICORN, "-c", "gunicorn.conf.py", "bridge:create_app()"]
+    argv = [GUNICORN, "-c", "gunicorn.conf.py", *(["-w", str(workers)] if workers else [])]
+    argv.append("bridge:create_app()")
     process = ServerProcess(
         "bridge", argv, log_dir=tmp, env=env, cwd=BRIDGE_DIR, ready_url=f"{url}/health"
     )
