@@ -19,7 +19,8 @@ Slack's 2xx and that script — a few milliseconds — after which the message i
 more.
 
 SIGTERM/SIGINT: finish the current HTTP request, put the entry back, release the lease.
-Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`) in a thread.
+Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`), reconciliation
+and the history trim (`alertstore.trim`, ALERT_HISTORY_RETENTION_DAYS) in threads.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import layout, notifications, outbox, pipeline, reader
+from alertstore import layout, notifications, outbox, pipeline, reader, trim
 from alertstore.records import AlertRecord
 from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
@@ -299,7 +300,8 @@ def main() -> int:
     )
     try:
         config = BridgeConfig.from_env()
-    except ConfigError as exc:
+        retention_days = trim.retention_days()
+    except (ConfigError, trim.RetentionError) as exc:
         print(f"bridge.delivery: {exc}", file=sys.stderr)
         return 2
     if config.multiproc_dir:
@@ -325,6 +327,9 @@ def main() -> int:
     threading.Thread(target=monitor.run, name="pipeline-monitor", daemon=True).start()
     threading.Thread(
         target=reconcile.run, args=(config, store, stop), name="reconciler", daemon=True
+    ).start()
+    threading.Thread(
+        target=trim.run, args=(store, retention_days, stop), name="trimmer", daemon=True
     ).start()
     DeliveryWorker(config, store, stop=stop).run()
     log.info("stopped")
