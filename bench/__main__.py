@@ -29,6 +29,7 @@ BENCHMARKS = (
     "scrape",
     "history",
     "window_reads",
+    "trim",
     "ingest",
     "time_to_alert",
 )

@@ -6,15 +6,22 @@ exactly the records it must."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from alertstore import layout, reader, trim, writer
+from alertstore import layout, notifications, reader, trim, writer
 from alertstore.records import AlertEvent, alert_id, epoch, isoformat
+from testkit.polling import wait_until
 from tests.alertstore.events import T0, event
 from tests.alertstore.incident_history import SPAN, all_records, write_history
+
+REPO = Path(__file__).resolve().parents[2]
 
 DAYS = 1
 NOW = T0 + timedelta(days=DAYS) + SPAN / 2  # the cutoff falls in the middle of the history
@@ -225,3 +232,63 @@ def test_trim_while_the_history_is_written(store):
 def test_a_bad_retention_is_refused_naming_the_variable(raw):
     with pytest.raises(trim.RetentionError, match="ALERT_HISTORY_RETENTION_DAYS"):
         trim.retention_days({"ALERT_HISTORY_RETENTION_DAYS": raw})
+
+
+def old_delivered_record(store) -> str:
+    """A record resolved two days ago whose RESOLVED message was sent."""
+    ended = datetime.now(UTC) - timedelta(days=2)
+    done = writer.record_transition(
+        store,
+        event(status="resolved", starts_at=ended - timedelta(hours=1), ends_at=ended),
+        now=ended,
+        cooldown_seconds=300,
+        flap_window_seconds=3600,
+    )
+    entry = store.lpop(layout.OUTBOX_PENDING_KEY)
+    notifications.mark(store, done.alert_id, 0, "sent", 200, None, ended)
+    assert layout.parse_outbox_entry(entry) == (done.alert_id, 0)
+    return done.alert_id
+
+
+def command(redis_url: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "alertstore.trim", *args],
+        cwd=REPO,
+        env={**os.environ, "REDIS_URL": redis_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_command_counts_dry_then_removes(store, redis_server):
+    old = old_delivered_record(store)
+
+    dry = command(redis_server.url, "--dry-run", ALERT_HISTORY_RETENTION_DAYS="1")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("would remove 1 records") and store.exists(layout.record_key(old))
+
+    done = command(redis_server.url, "--days", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("removed 1 records") and not store.exists(layout.record_key(old))
+
+
+@pytest.mark.parametrize(
+    ("args", "env"), [(("--days", "0"), {}), ((), {"ALERT_HISTORY_RETENTION_DAYS": "x"})]
+)
+def test_the_command_refuses_a_bad_retention_naming_it(redis_server, args, env):
+    done = command(redis_server.url, *args, **env)
+    assert done.returncode == 2 and "ALERT_HISTORY_RETENTION_DAYS" in done.stderr
+
+
+def test_the_worker_thread_trims_until_stopped(store):
+    old = old_delivered_record(store)
+    stop = threading.Event()
+    thread = threading.Thread(target=trim.run, args=(store, 1, stop))
+    thread.start()
+    try:
+        wait_until(lambda: not store.exists(layout.record_key(old)), "the old record trimmed")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
