@@ -12,7 +12,8 @@ Slack a message for them.
 Finding them reads no more than it removes: the ``status=resolved`` index, oldest
 ``starts_at`` first, in batches (``ends_at`` ≥ ``starts_at``, so starts_at before the
 cutoff is a superset; each script checks the record's own ``ends_at``). Each batch is one
-short script (BATCH records, a few ms), so other clients are served between batches. The
+short script (BATCH records, a few ms, plus a read of the outbox lists: short unless Slack
+has been away), PAUSE_SECONDS apart, so other clients are served between batches. The
 walk goes by rank: the records kept so far are the lowest ranks. A record entering the
 index below the walk meanwhile (a resolve) makes the next batch look at a kept one again; one
 leaving it (a reopen, another worker's trim) may make it skip one candidate, which the next
@@ -21,10 +22,11 @@ trim takes. The script decides each removal on the record as it is then, never o
 Fingerprint hashes (``layout.fingerprint_key``): removed with their latest record when it
 is resolved (``resolved_at`` set). The flap count stays right: a re-fire is a flap only
 within FLAP_WINDOW_SECONDS of ``resolved_at``, and a trimmed record resolved more than the
-retention (≥ 1 day) ago, beyond any sensible flap window; a fresh hash gives flaps 0, as
-the old one would have. The other field, ``score``, marks older instances' late webhooks
-stale: one arriving more than the retention after its alert ended creates a resolved
-record (nothing is paged for a stale firing). A hash whose latest record is kept or fires
+retention ago (90 days against a 1 h window by default; keep the retention the longer), so
+a fresh hash gives flaps 0, as the old one would have. The other fields only tell late
+webhooks of older instances stale (``score``); Alertmanager forgets a resolved alert within
+days (its ``--data.retention``, 120 h by default), so no webhook comes for an instance
+resolved longer than the retention ago. A hash whose latest record is kept or fires
 stays as it is.
 """
 
@@ -137,8 +139,9 @@ def cutoff(now: datetime, days: int) -> datetime:
 
 @dataclass(frozen=True)
 class Trimmed:
-    """What one trim did (or, dry, would do): records removed, old resolved ones kept (a
-    message still owed), fingerprint hashes removed, batches (script calls)."""
+    """What one trim did (or, dry, would do): records removed, candidates kept (resolved
+    after the cutoff though started before it, or still owing a message), fingerprint
+    hashes removed, batches (script calls)."""
 
     removed: int = 0
     kept: int = 0
@@ -155,7 +158,7 @@ class Trimmed:
 
 
 def _batch(redis: redis_lib.Redis, ids: list[str], before: str, dry_run: bool) -> Trimmed:
-    """One script over these candidate ids; (removed, kept, fingerprints, skipped)."""
+    """One script over these candidate ids (those gone meanwhile count as kept)."""
     raws = redis.mget([layout.record_key(i) for i in ids])
     found = [(i, json.loads(raw)) for i, raw in zip(ids, raws, strict=True) if raw]
     groups: dict[tuple[str, str], int] = {}
@@ -226,12 +229,12 @@ def run(redis: redis_lib.Redis, days: int, stop: threading.Event) -> None:
             done = trim(redis, days=days, stop=stop)
             if done.removed:
                 log.info(
-                    "trimmed %d alert records resolved over %d days ago (%d kept: a message "
-                    "still owed), %d fingerprints",
+                    "trimmed %d alert records resolved over %d days ago and %d fingerprint "
+                    "hashes (%d candidates kept: ended later, or a message still owed)",
                     done.removed,
                     days,
-                    done.kept,
                     done.fingerprints,
+                    done.kept,
                 )
         except (layout.SchemaMismatch, redis_lib.RedisError) as exc:
             log.warning("history trim failed, next try in %gs: %s", TRIM_INTERVAL_SECONDS, exc)
@@ -269,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'would remove' if args.dry_run else 'removed'} {done.removed} records resolved "
         f"before {records.isoformat(cutoff(now, days))} and {done.fingerprints} fingerprint "
-        f"hashes; kept {done.kept} older ones still owing a message ({done.batches} batches)"
+        f"hashes; kept {done.kept} candidates (ended later, or a message still owed; "
+        f"{done.batches} batches)"
     )
     return 0
 
