@@ -49,9 +49,9 @@ from alertstore import layout, reader, records
 log = logging.getLogger("alertstore.trim")
 
 RETENTION_VARIABLE = "ALERT_HISTORY_RETENTION_DAYS"
-BATCH = 100  # records per script: ~1600 ZREMs, ~2-12 ms of Redis time (bench/trim.py)
+BATCH = 25  # records per script: 400 ZREMs, ~3 ms of Redis time on a loaded box (bench/trim.py)
 # between batches: the trim leaves Redis (and the core it shares) to the others most of
-# the time; 100 records per ~30 ms is still ~10^7 a day, far beyond any alert rate
+# the time; 25 records per ~45 ms (loaded 2 cores) is still ~5 x 10^7 a day
 PAUSE_SECONDS = 0.02
 TRIM_INTERVAL_SECONDS = 3600.0  # the worker's schedule; a trim is idempotent
 RESOLVED_INDEX = layout.index_key(status="resolved")
