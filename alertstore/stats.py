@@ -14,6 +14,12 @@ index (`reader.window_raw` over `layout.INDEX_KEY`), never the whole history. Pe
 * time_to_page_seconds: the records' own `time_to_page_seconds` (starts_at to Slack's 2xx
   for the first firing message; alertstore.notifications sets it).
 
+Coverage: the delivery worker trims records resolved more than ALERT_HISTORY_RETENTION_DAYS
+ago (alertstore.trim), so the answer says what it covers: `retention_days`, `covers_since`
+(now - retention: every incident starting since then is kept, whole) and `complete`
+(since ≥ covers_since). Before covers_since only the incidents still kept count: those
+still firing, resolved since covers_since, or still owing a Slack message.
+
 A distribution is {count, p50, p95, mean}, null figures when count is 0. Percentiles are
 nearest-rank: the p-th percentile of n sorted values is the value at rank ceil(p/100 * n)
 (1-based), always one of the values; mean is the arithmetic mean.
@@ -28,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis as redis_lib
 
-from alertstore import layout, reader, records
+from alertstore import layout, reader, records, trim
 
 DEFAULT_WINDOW = timedelta(days=7)  # when since is not given: the 7 days before until
 
@@ -104,14 +110,20 @@ def incident_stats(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
+    retention_days: int,
 ) -> dict:
     """{since, until (the window used: until defaults to now, since to until -
-    DEFAULT_WINDOW), groups, totals}; reader.WindowTooLarge past reader.MAX_WINDOW_RECORDS."""
+    DEFAULT_WINDOW), retention_days, covers_since, complete (module docstring), groups,
+    totals}; reader.WindowTooLarge past reader.MAX_WINDOW_RECORDS."""
     now = now or datetime.now(UTC)
     since, until = reader.window(since, until, length=DEFAULT_WINDOW, now=now)
     raws = reader.window_raw(redis, layout.INDEX_KEY, since, until, newest_first=False)
+    covers_since = trim.cutoff(now, retention_days)
     return {
         "since": records.isoformat(since),
         "until": records.isoformat(until),
+        "retention_days": retention_days,
+        "covers_since": records.isoformat(covers_since),
+        "complete": since >= covers_since,
         **compute(map(records.decode, raws), until=until, now=now),
     }

@@ -29,6 +29,7 @@ BENCHMARKS = (
     "scrape",
     "history",
     "window_reads",
+    "trim",
     "ingest",
     "capacity",
     "time_to_alert",

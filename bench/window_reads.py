@@ -40,7 +40,7 @@ def end(size: int):
 
 def stats_call(redis, size: int, window: int) -> None:
     since = START + timedelta(minutes=size - window)  # the newest `window` alerts
-    stats.incident_stats(redis, since=since, until=end(size), now=end(size))
+    stats.incident_stats(redis, since=since, until=end(size), now=end(size), retention_days=90)
 
 
 def search_call(redis, size: int) -> int:

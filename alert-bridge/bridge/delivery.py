@@ -25,7 +25,8 @@ and a mark is asked about again until it did (a failover that lost a "sent" mark
 the message again).
 
 SIGTERM/SIGINT: finish the current HTTP request, put the entry back, release the lease.
-Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`) in a thread.
+Beside delivery, every worker runs the pipeline monitor (`bridge.monitor`), reconciliation
+and the history trim (`alertstore.trim`, ALERT_HISTORY_RETENTION_DAYS) in threads.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import redis
 import requests
 from prometheus_client import start_http_server
 
-from alertstore import connection, layout, notifications, outbox, pipeline, reader
+from alertstore import connection, layout, notifications, outbox, pipeline, reader, trim
 from alertstore.records import AlertRecord
 from bridge import ack, metrics, reconcile
 from bridge.config import BridgeConfig, ConfigError
@@ -331,7 +332,8 @@ def main() -> int:
     )
     try:
         config = BridgeConfig.from_env()
-    except ConfigError as exc:
+        retention_days = trim.retention_days()
+    except (ConfigError, trim.RetentionError) as exc:
         print(f"bridge.delivery: {exc}", file=sys.stderr)
         return 2
     if config.multiproc_dir:
@@ -357,6 +359,9 @@ def main() -> int:
     threading.Thread(target=monitor.run, name="pipeline-monitor", daemon=True).start()
     threading.Thread(
         target=reconcile.run, args=(config, store, stop), name="reconciler", daemon=True
+    ).start()
+    threading.Thread(
+        target=trim.run, args=(store, retention_days, stop), name="trimmer", daemon=True
     ).start()
     # the delivery loop's own client of one connection: its WAITs cover all its writes
     delivering = connection.connect(config.redis_target, timeout=timeout, max_connections=1)

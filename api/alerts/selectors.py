@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis
+from django.conf import settings
 from rest_framework.exceptions import APIException, ValidationError
 
 from alertstore import layout, reader, stats
@@ -50,7 +51,11 @@ def alert_get(*, alert_id: str) -> AlertRecord | None:
 
 def alert_stats(**window) -> dict:
     """Incident statistics of a window (alertstore.stats; since/until: AlertWindowSerializer)."""
-    return _read(lambda client: stats.incident_stats(client, **window))
+    return _read(
+        lambda client: stats.incident_stats(
+            client, retention_days=settings.ALERT_HISTORY_RETENTION_DAYS, **window
+        )
+    )
 
 
 def alert_store_check() -> None:

@@ -38,5 +38,13 @@ class AlertStatsSerializer(serializers.Serializer):
         help_text=f"the window used (default: until - {DEFAULT_WINDOW.days} days)"
     )
     until = serializers.CharField(help_text="the window used (default: now)")
+    retention_days = serializers.IntegerField(
+        help_text="ALERT_HISTORY_RETENTION_DAYS: records resolved longer ago are trimmed"
+    )
+    covers_since = serializers.CharField(
+        help_text="now - retention_days: every incident starting since then is counted; "
+        "before it only those still kept (firing, resolved since, or a message still owed)"
+    )
+    complete = serializers.BooleanField(help_text="since ≥ covers_since: nothing trimmed")
     groups = IncidentGroupSerializer(many=True, help_text="per alert_type, then severity")
     totals = IncidentFiguresSerializer()

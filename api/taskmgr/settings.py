@@ -297,6 +297,10 @@ SLO_RULE_WINDOW = env_str("SLO_RULE_WINDOW", _SHARED["SLO_RULE_WINDOW"])
 HEARTBEAT_TIMEOUT_SECONDS = env_number(
     "HEARTBEAT_TIMEOUT_SECONDS", float(_SHARED["HEARTBEAT_TIMEOUT_SECONDS"])
 )
+# alerts/stats/ says what it covers: the worker trims records resolved longer ago
+ALERT_HISTORY_RETENTION_DAYS = env_int(
+    "ALERT_HISTORY_RETENTION_DAYS", int(_SHARED["ALERT_HISTORY_RETENTION_DAYS"]), minimum=1
+)
 # Read by prometheus_client itself; mirrored here for gunicorn.conf.py's wipe at start.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 if "PROMETHEUS_MULTIPROC_DIR" in os.environ and not PROMETHEUS_MULTIPROC_DIR:

@@ -285,6 +285,9 @@ VARIABLES: tuple[Variable, ...] = (
     V("DELIVERY_LEASE_SECONDS", "15", p.positive_number, to=BRIDGE_SIDE),
     V("BRIDGE_MAX_BODY_BYTES", "1048576", p.positive_int, to=BRIDGE_SIDE),
     V("FLAP_WINDOW_SECONDS", "3600", p.positive_int, to=BRIDGE_SIDE),
+    # records resolved longer ago are trimmed by the worker (alertstore.trim); the API's
+    # alerts/stats/ says what it covers
+    V("ALERT_HISTORY_RETENTION_DAYS", "90", p.positive_int, to=(API, *BRIDGE_SIDE)),
     # how long an Acknowledge link in a message works (reusable until then)
     V("ACK_LINK_TTL_SECONDS", "3600", p.ack_ttl, to=BRIDGE_SIDE),
     # the most the webhook's Prometheus questions (bridge.prom) may add to its answer

@@ -25,17 +25,19 @@ AFTER = T0 + timedelta(hours=12)  # every write is done by then: "now" of the st
 def write_history(store, seed: int, count: int = 120) -> None:
     """`count` alert instances of 24 fingerprints (so re-fires flap and supersede), whole
     seconds; each firing notification sent, failed or left pending, some acknowledged,
-    most resolved (some long after, some never); leftover messages delivered at the end."""
+    most resolved (some long after, some never); leftover messages delivered at the end.
+    A fingerprint is its label set, as in Alertmanager: one alertname and severity each."""
     rng = random.Random(seed)
     actions = []  # (when, order, what, args): applied in time order
     for i in range(count):
-        alertname, alert_type = rng.choice(KINDS)
+        alertname, alert_type = KINDS[i % 24 % len(KINDS)]
+        severity = SEVERITIES[i % 24 // len(KINDS) % len(SEVERITIES)]
         starts_at = T0 + timedelta(seconds=rng.randrange(int(SPAN.total_seconds())))
         ev = AlertEvent(
             status="firing",
             labels={
                 "alertname": alertname,
-                "severity": rng.choice(SEVERITIES).lower(),
+                "severity": severity.lower(),
                 "alert_type": alert_type,
                 "instance": f"api-{i % 24}",
             },

@@ -18,6 +18,8 @@ from tests.alertstore.incident_history import (
     write_history,
 )
 
+KEPT = 90  # retention_days: what the answer says it covers
+
 WINDOWS = [
     (T0, T0 + SPAN),  # everything
     (T0 + timedelta(hours=2), T0 + timedelta(hours=5)),  # a middle part
@@ -31,7 +33,7 @@ def test_a_window_equals_brute_force_over_the_records(store, seed):
     write_history(store, seed)
 
     for since, until in WINDOWS:
-        got = stats.incident_stats(store, since=since, until=until, now=AFTER)
+        got = stats.incident_stats(store, retention_days=KEPT, since=since, until=until, now=AFTER)
         want = brute_force_stats(store, since, until, AFTER)
         assert rounded({k: got[k] for k in ("groups", "totals")}) == rounded(want)
         assert (got["since"], got["until"]) == (isoformat(since), isoformat(until))
@@ -53,7 +55,7 @@ def test_the_default_window_is_the_7_days_before_now(store):
     record(store, event(fingerprint="old", starts_at=now - timedelta(days=7, seconds=1)))
     record(store, event(fingerprint="new", starts_at=now - timedelta(days=7)))
 
-    got = stats.incident_stats(store, now=now)
+    got = stats.incident_stats(store, retention_days=KEPT, now=now)
 
     assert got["totals"]["incidents"] == 1
     assert got["since"] == isoformat(now - stats.DEFAULT_WINDOW)
@@ -63,12 +65,11 @@ def test_the_default_window_is_the_7_days_before_now(store):
 def test_an_open_incident_counts_up_to_now_and_is_cut_at_until(store):
     record(store, event(starts_at=T0))
 
-    up_to_now = stats.incident_stats(
-        store, since=T0, until=T0 + timedelta(hours=1), now=T0 + timedelta(minutes=10)
-    )
-    cut = stats.incident_stats(
-        store, since=T0, until=T0 + timedelta(minutes=3), now=T0 + timedelta(hours=1)
-    )
+    def window(until, now):
+        return stats.incident_stats(store, retention_days=KEPT, since=T0, until=until, now=now)
+
+    up_to_now = window(T0 + timedelta(hours=1), T0 + timedelta(minutes=10))
+    cut = window(T0 + timedelta(minutes=3), T0 + timedelta(hours=1))
 
     assert up_to_now["totals"]["firing_seconds"] == 600
     assert cut["totals"]["firing_seconds"] == 180
@@ -81,11 +82,14 @@ def test_a_window_of_too_many_records_is_refused(store, monkeypatch):
     monkeypatch.setattr(reader, "MAX_WINDOW_RECORDS", 3)
 
     with pytest.raises(reader.WindowTooLarge, match="more than 3 alerts"):
-        stats.incident_stats(store, since=T0, until=T0 + timedelta(hours=1))
+        stats.incident_stats(store, retention_days=KEPT, since=T0, until=T0 + timedelta(hours=1))
     assert (
-        stats.incident_stats(store, since=T0 + timedelta(minutes=1), until=T0 + timedelta(hours=1))[
-            "totals"
-        ]["incidents"]
+        stats.incident_stats(
+            store,
+            retention_days=KEPT,
+            since=T0 + timedelta(minutes=1),
+            until=T0 + timedelta(hours=1),
+        )["totals"]["incidents"]
         == 3
     )
 
@@ -102,3 +106,21 @@ def test_a_window_of_too_many_records_is_refused(store, monkeypatch):
 def test_percentiles_are_nearest_rank(values, p50, p95):
     assert (stats.percentile(values, 50), stats.percentile(values, 95)) == (p50, p95)
     assert stats.percentile([], 50) is None
+
+
+def test_the_answer_says_what_the_retention_leaves_covered(store):
+    now = T0 + timedelta(days=30)
+    inside = stats.incident_stats(store, retention_days=10, since=now - timedelta(days=10), now=now)
+    before = stats.incident_stats(
+        store, retention_days=10, since=now - timedelta(days=10, seconds=1), now=now
+    )
+
+    covered = (10, isoformat(now - timedelta(days=10)))
+    assert (inside["retention_days"], inside["covers_since"], inside["complete"]) == (
+        *covered,
+        True,
+    )
+    assert (before["retention_days"], before["covers_since"], before["complete"]) == (
+        *covered,
+        False,
+    )

@@ -15,7 +15,7 @@ from bench import REPO
 from bench.report import read_table
 from testkit.stack import LEAKY
 
-SMOKE = ("task_list", "instrumentation_cost", "history", "window_reads", "ingest")
+SMOKE = ("task_list", "instrumentation_cost", "history", "window_reads", "trim", "ingest")
 NUMBER = re.compile(r"\d+(\.\d+)?")
 
 

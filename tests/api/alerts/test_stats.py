@@ -145,7 +145,9 @@ def test_a_window_of_too_many_records_is_a_400_naming_since(
 def test_stats_is_not_taken_for_an_alert_id_and_ids_still_resolve(staff_client, redis_server):
     alert_id = record(redis_server.client(), event()).alert_id
 
-    assert set(staff_client.get(STATS).json()) == {"since", "until", "groups", "totals"}
+    assert set(staff_client.get(STATS).json()) == {
+        *("since", "until", "retention_days", "covers_since", "complete", "groups", "totals")
+    }
     assert staff_client.get(f"/api/v1/alerts/{alert_id}/").json()["id"] == alert_id
 
 
@@ -155,3 +157,12 @@ def test_redis_unreachable_is_a_503_saying_so(staff_client):
 
     assert response.status_code == 503
     assert response.json() == {"detail": AlertHistoryUnavailable.default_detail}
+
+
+@override_settings(ALERT_HISTORY_RETENTION_DAYS=3)
+def test_the_answer_names_the_retention_it_covers(staff_client, redis_server):
+    body = staff_client.get(STATS).json()  # the default window: 7 days, longer than kept
+
+    assert body["retention_days"] == 3 and body["complete"] is False
+    covers_since = datetime.fromisoformat(body["covers_since"])
+    assert covers_since == datetime.fromisoformat(body["until"]) - timedelta(days=3)

@@ -1,0 +1,282 @@
+"""Bounded history: remove the records resolved longer ago than the retention.
+
+`python -m alertstore.trim [--dry-run]`, and the delivery worker every TRIM_INTERVAL_SECONDS
+(`run`). ALERT_HISTORY_RETENTION_DAYS (stack/settings/table.py) is the retention.
+
+What goes: a record whose status is resolved and whose ``ends_at`` is before now minus the
+retention, with every index entry (``layout.LUA_REINDEX`` names them from its status and
+delivery). What stays, whatever its age: a firing record, a record with a notification
+still pending, and one with an outbox entry (pending or processing) — the worker still owes
+Slack a message for them.
+
+Finding them reads no more than it removes: the ``status=resolved`` index, oldest
+``starts_at`` first, in batches (``ends_at`` ≥ ``starts_at``, so starts_at before the
+cutoff is a superset; each script checks the record's own ``ends_at``). Each batch is one
+short script (BATCH records, a few ms, plus a read of the outbox lists: short unless Slack
+has been away), PAUSE_SECONDS apart, so other clients are served between batches. The
+walk goes by rank: the records kept so far are the lowest ranks. A record entering the
+index below the walk meanwhile (a resolve) makes the next batch look at a kept one again; one
+leaving it (a reopen, another worker's trim) may make it skip one candidate, which the next
+trim takes. The script decides each removal on the record as it is then, never on the walk.
+
+Fingerprint hashes (``layout.fingerprint_key``): removed with their latest record when it
+is resolved (``resolved_at`` set). The flap count stays right: a re-fire is a flap only
+within FLAP_WINDOW_SECONDS of ``resolved_at``, and a trimmed record resolved more than the
+retention ago (90 days against a 1 h window by default; keep the retention the longer), so
+a fresh hash gives flaps 0, as the old one would have. The other fields only tell late
+webhooks of older instances stale (``score``); Alertmanager forgets a resolved alert within
+days (its ``--data.retention``, 120 h by default), so no webhook comes for an instance
+resolved longer than the retention ago. A hash whose latest record is kept or fires
+stays as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import redis as redis_lib
+
+from alertstore import layout, reader, records
+
+log = logging.getLogger("alertstore.trim")
+
+RETENTION_VARIABLE = "ALERT_HISTORY_RETENTION_DAYS"
+BATCH = 25  # records per script: 400 ZREMs, ~3 ms of Redis time on a loaded box (bench/trim.py)
+# between batches: the trim leaves Redis (and the core it shares) to the others most of
+# the time; 25 records per ~45 ms (loaded 2 cores) is still ~5 x 10^7 a day
+PAUSE_SECONDS = 0.02
+TRIM_INTERVAL_SECONDS = 3600.0  # the worker's schedule; a trim is idempotent
+RESOLVED_INDEX = layout.index_key(status="resolved")
+
+# KEYS: outbox pending, outbox processing, then the records (n), their fingerprint hashes
+# (n), then groups of layout.RECORD_INDEX_KEYS index keys (one per severity, alert_type).
+# ARGV: cutoff (ISO), dry run ('1' or '0'), n, then per record: id, its group's base (the
+# KEYS offset `reindex` takes). Returns {removed, kept, fingerprints removed, missing}.
+_TRIM = (
+    layout.LUA_REINDEX
+    + """
+local cutoff, dry, n = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
+local queued = {}
+for _, list in ipairs({KEYS[1], KEYS[2]}) do
+  for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
+    local id = string.match(entry, '^(.*):%d+$')
+    if id then queued[id] = true end
+  end
+end
+local removed, kept, fingerprints, missing = 0, 0, 0, 0
+for i = 1, n do
+  local id, base = ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])
+  local raw = redis.call('GET', KEYS[2 + i])
+  if not raw then
+    missing = missing + 1
+  else
+    local rec = cjson.decode(raw)
+    local keep = rec.status ~= 'resolved' or type(rec.ends_at) ~= 'string'
+      or rec.ends_at >= cutoff or queued[id] ~= nil
+    for _, note in ipairs(rec.notifications) do
+      if note.state == 'pending' then keep = true end
+    end
+    if keep then
+      kept = kept + 1
+    else
+      removed = removed + 1
+      local fp = KEYS[2 + n + i]
+      local latest, resolved_at = unpack(redis.call('HMGET', fp, 'latest', 'resolved_at'))
+      if latest == id and resolved_at then fingerprints = fingerprints + 1 end
+      if not dry then
+        reindex(base, id, 0, rec.status, rec.delivery, nil, nil)
+        redis.call('DEL', KEYS[2 + i])
+        if latest == id and resolved_at then redis.call('DEL', fp) end
+      end
+    end
+  end
+end
+return {removed, kept, fingerprints, missing}
+"""
+)
+
+
+class RetentionError(ValueError):
+    """ALERT_HISTORY_RETENTION_DAYS is missing or not a whole number of days ≥ 1."""
+
+
+def retention_days(env: Mapping[str, str] = os.environ) -> int:
+    """The retention from the process' environment (its env file, rendered from the
+    settings table, carries it); RetentionError naming the variable otherwise."""
+    raw = env.get(RETENTION_VARIABLE, "").strip()
+    if not raw:
+        raise RetentionError(
+            f"{RETENTION_VARIABLE} not set: it comes from the process' env file "
+            "(worker.env, bridge.env or api.env, rendered by `python -m stack.render`)"
+        )
+    return check_retention(raw)
+
+
+def check_retention(raw: str | int) -> int:
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise RetentionError(
+            f"{RETENTION_VARIABLE} must be a whole number of days, at least 1, got {raw!r}"
+        )
+    return days
+
+
+def cutoff(now: datetime, days: int) -> datetime:
+    """Records resolved before this are trimmed."""
+    return now - timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Trimmed:
+    """What one trim did (or, dry, would do): records removed, candidates kept (resolved
+    after the cutoff though started before it, or still owing a message), fingerprint
+    hashes removed, batches (script calls)."""
+
+    removed: int = 0
+    kept: int = 0
+    fingerprints: int = 0
+    batches: int = 0
+
+    def __add__(self, other: Trimmed) -> Trimmed:
+        return Trimmed(
+            self.removed + other.removed,
+            self.kept + other.kept,
+            self.fingerprints + other.fingerprints,
+            self.batches + other.batches,
+        )
+
+
+def _batch(redis: redis_lib.Redis, ids: list[str], before: str, dry_run: bool) -> Trimmed:
+    """One script over these candidate ids (those gone meanwhile count as kept)."""
+    raws = redis.mget([layout.record_key(i) for i in ids])
+    found = [(i, json.loads(raw)) for i, raw in zip(ids, raws, strict=True) if raw]
+    groups: dict[tuple[str, str], int] = {}
+    group_keys: list[str] = []
+    args: list[str] = []
+    base = 2 + 2 * len(found)
+    for alert_id, record in found:
+        group = record["severity"], record["alert_type"]
+        if group not in groups:  # severity and alert_type never change: stable keys
+            groups[group] = base + len(group_keys)
+            group_keys += layout.record_index_keys(*group)
+        args += [alert_id, str(groups[group])]
+    keys = [
+        layout.OUTBOX_PENDING_KEY,
+        layout.OUTBOX_PROCESSING_KEY,
+        *(layout.record_key(i) for i, _ in found),
+        *(layout.fingerprint_key(r["fingerprint"]) for _, r in found),
+        *group_keys,
+    ]
+    removed, kept, fingerprints, missing = redis.register_script(_TRIM)(
+        keys=keys, args=[before, "1" if dry_run else "0", len(found), *args]
+    )
+    # gone meanwhile (another trim): its index entries went with it
+    return Trimmed(removed, kept + missing + len(ids) - len(found), fingerprints, 1)
+
+
+def trim(
+    redis: redis_lib.Redis,
+    *,
+    days: int,
+    now: datetime | None = None,
+    batch: int = BATCH,
+    dry_run: bool = False,
+    pause: float = PAUSE_SECONDS,
+    stop: threading.Event | None = None,
+) -> Trimmed:
+    """Remove (dry_run: count) the records resolved before now - `days` days (module
+    docstring), `batch` at a time with `pause` seconds between, oldest starts_at first;
+    stops early when `stop` is set."""
+    check_retention(days)
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    limit = cutoff(now or datetime.now(UTC), days)
+    before, before_epoch = records.isoformat(limit), records.epoch(limit)
+    total, rank = Trimmed(), 0
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        window = redis.zrange(RESOLVED_INDEX, rank, rank + batch - 1, withscores=True)
+        ids = [layout.text(member) for member, score in window if score < before_epoch]
+        if not ids:
+            break
+        done = _batch(redis, ids, before, dry_run)
+        total += done
+        # what stays is below the next batch; dry, everything stays
+        rank += len(ids) if dry_run else done.kept
+        if len(ids) < len(window) or len(window) < batch:
+            break  # reached the cutoff, or the end of the index
+        stop.wait(pause)
+    return total
+
+
+def run(redis: redis_lib.Redis, days: int, stop: threading.Event) -> None:
+    """The delivery worker's trim thread: a trim now, then every TRIM_INTERVAL_SECONDS, until
+    `stop`; Redis errors are logged and the next round tries again."""
+    while not stop.is_set():
+        try:
+            reader.check_schema(redis)  # another layout: its writer's business, not ours
+            done = trim(redis, days=days, stop=stop)
+            if done.removed:
+                log.info(
+                    "trimmed %d alert records resolved over %d days ago and %d fingerprint "
+                    "hashes (%d candidates kept: ended later, or a message still owed)",
+                    done.removed,
+                    days,
+                    done.fingerprints,
+                    done.kept,
+                )
+        except (layout.SchemaMismatch, redis_lib.RedisError) as exc:
+            log.warning("history trim failed, next try in %gs: %s", TRIM_INTERVAL_SECONDS, exc)
+        stop.wait(TRIM_INTERVAL_SECONDS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m alertstore.trim",
+        description="Remove alert records resolved longer ago than the retention, with "
+        "their index entries.",
+    )
+    # no defaults of its own: the stack's env files carry both (stack/settings/table.py)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL"),
+        required=not os.environ.get("REDIS_URL"),
+        help="the alert store (default: $REDIS_URL, as in the worker's env file)",
+    )
+    parser.add_argument("--days", help=f"the retention (default: ${RETENTION_VARIABLE})")
+    parser.add_argument("--dry-run", action="store_true", help="count only, remove nothing")
+    args = parser.parse_args(argv)
+    try:
+        days = retention_days() if args.days is None else check_retention(args.days)
+    except RetentionError as exc:
+        parser.error(str(exc))
+    now = datetime.now(UTC)
+    store = redis_lib.Redis.from_url(args.redis_url)
+    try:
+        reader.check_schema(store)
+        done = trim(store, days=days, now=now, dry_run=args.dry_run)
+    except (layout.SchemaMismatch, redis_lib.RedisError) as exc:
+        print(f"alert history trim failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{'would remove' if args.dry_run else 'removed'} {done.removed} records resolved "
+        f"before {records.isoformat(cutoff(now, days))} and {done.fingerprints} fingerprint "
+        f"hashes; kept {done.kept} candidates (ended later, or a message still owed; "
+        f"{done.batches} batches)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
