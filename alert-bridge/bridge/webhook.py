@@ -70,6 +70,7 @@ def receive():
             now=now,
             cooldown_seconds=config.cooldown_seconds,
             flap_window_seconds=config.flap_window_seconds,
+            starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
         )
     except (redis.RedisError, layout.SchemaMismatch) as exc:
         log.error("alert store unavailable, Alertmanager will retry: %s", exc)

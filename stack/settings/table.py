@@ -81,6 +81,17 @@ def _alertmanager_warmup(timing) -> str:
     return f"{2 * resend + evaluation:g}"
 
 
+def _starts_at_tolerance(timing) -> str:
+    """How far two Prometheus of a pair may stamp one alert's startsAt apart: each
+    evaluates on its own phase (up to an evaluation apart) over its own scrapes (up to a
+    scrape apart); doubled for margin. Far below the shortest instance (`for` plus
+    keep_firing_for), so a genuinely new instance never falls inside it."""
+    scrape, evaluation = (
+        durations.seconds(v) for v in (timing.scrape_interval, timing.evaluation_interval)
+    )
+    return f"{2 * (scrape + evaluation):g}"
+
+
 def _target(host_name: str, port_name: str) -> Callable[[dict[str, Any]], str | None]:
     return _derive(host_name, port_name, build=lambda host, port: f"{host}:{port}")
 
@@ -211,6 +222,14 @@ VARIABLES: tuple[Variable, ...] = (
         # about resolves until then, or a restart would page false RESOLVED notices.
         "ALERTMANAGER_WARMUP_SECONDS",
         _derive("TIMING_PROFILE", build=_alertmanager_warmup),
+        p.positive_number,
+        to=BRIDGE_SIDE,
+        derived=True,
+    ),
+    V(
+        # one alert instance's record identity under a Prometheus pair (alertstore/layout.py)
+        "ALERT_STARTS_AT_TOLERANCE_SECONDS",
+        _derive("TIMING_PROFILE", build=_starts_at_tolerance),
         p.positive_number,
         to=BRIDGE_SIDE,
         derived=True,
