@@ -250,6 +250,35 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     V("OUTBOX_TARGETS", _target("OUTBOX_HOST", "OUTBOX_METRICS_PORT"), p.targets),
     V("ALERTMANAGER_TARGETS", _target("ALERTMANAGER_HOST", "ALERTMANAGER_PORT"), p.targets),
+    # names of a Prometheus pair (`a,b`): one config each, prometheus-<name>.yml, whose
+    # `replica` label Alertmanager never sees; empty: one Prometheus (docs/ha.md)
+    V("PROMETHEUS_REPLICAS", "", p.replica_names),
+    # several Alertmanagers gossip (one notification per alert): each listens on its host
+    # at this port and joins these peers (host:port, itself included); none: no cluster
+    V("ALERTMANAGER_CLUSTER_PORT", "9094", p.port),
+    V("ALERTMANAGER_CLUSTER_PEERS", "", p.optional_targets),
+    V(
+        "ALERTMANAGER_CLUSTER_LISTEN_ADDRESS",
+        _derive(
+            "ALERTMANAGER_HOST",
+            "ALERTMANAGER_CLUSTER_PORT",
+            "ALERTMANAGER_CLUSTER_PEERS",
+            build=lambda host, port, peers: f"{host}:{port}" if peers else "",
+        ),
+        str,
+        to=(ALERTMANAGER,),
+        derived=True,
+    ),
+    V(
+        "ALERTMANAGER_CLUSTER_PEER_FLAGS",
+        _derive(
+            "ALERTMANAGER_CLUSTER_PEERS",
+            build=lambda peers: " ".join(f"--cluster.peer={peer}" for peer in peers),
+        ),
+        str,
+        to=(ALERTMANAGER,),
+        derived=True,
+    ),
     # Alertmanager APIs the worker reconciles the history with
     V(
         "ALERTMANAGER_URLS",
