@@ -14,7 +14,9 @@ key                                     type    content
                                                 when it differs.
 ``taskmgr:alert:{id}``                  string  one alert record as JSON (``records.encode``;
                                                 fields in ``records.AlertRecord``). ``{id}`` =
-                                                ``records.alert_id(fingerprint, starts_at)``.
+                                                ``records.alert_id(fingerprint, starts_at)``
+                                                of the first startsAt stored for the
+                                                instance (see `Record identity`).
                                                 Written by the webhook (create, resolve,
                                                 reminder), the acknowledge and the worker
                                                 (each Slack attempt: ledger, ``delivery``,
@@ -58,6 +60,37 @@ key                                     type    content
                                                 writer's transition script only; no TTL (one
                                                 small hash per alert label set).
 ======================================  ======  ================================================
+
+Record identity
+===============
+
+A record is one instance of one alert: its Alertmanager ``fingerprint`` (the label set,
+the pair's ``replica`` label dropped before Alertmanager sees it) and its ``startsAt``,
+*within a tolerance*. Each Prometheus of a pair stamps its own startsAt (when the rule
+became pending there: the two evaluate on their own phases over their own scrapes), and
+an Alertmanager forwards whichever copy reached it first until the copies merge (it then
+keeps the earliest). So the writer's transition script, for a webhook event (``firing``,
+``resolved``), reads the fingerprint hash first: when its ``latest`` record exists, the
+event's startsAt is within ``ALERT_STARTS_AT_TOLERANCE_SECONDS`` of that ``score`` and
+before the latest's ``resolved_at`` (if resolved), the event *is* that instance and
+applies to that record (its id, its stored startsAt and score unchanged). Otherwise it is
+its own instance, id from its own startsAt: a later one supersedes the latest (lifecycle),
+an earlier one is stale. Consequences:
+
+* both replicas' firing → one record, one FIRING; a resolve carrying either startsAt
+  resolves it once (the other copy is a duplicate);
+* a genuinely new instance after a resolve always gets a new record, however close its
+  startsAt: an instance starts after its predecessor's resolve, never before;
+* reconciliation (``bridge.reconcile``) matches Alertmanager's instances to records with
+  the same rule (``records.same_instance``): an Alertmanager holding the other replica's
+  startsAt still holds the record.
+
+The tolerance is 2 * (scrape interval + evaluation interval) of the timing profile
+(production 60 s, fast 4 s; ``stack/settings/table.py``): the replicas' startsAt differ by
+up to one evaluation phase plus one scrape phase, doubled for margin. It stays far below
+the shortest instance (``for`` plus ``keep_firing_for``: 4 min, fast 10 s), and the resolve
+check above covers the rest. Ids stay ``alert_id(fingerprint, startsAt)``, so a store
+written with one Prometheus reads the same: no schema bump.
 
 Records have no TTL: the history is kept. ``taskmgr:cooldown:{fingerprint}`` keys (before
 issue 11 the cooldown held re-fires back) are no longer read or written; they expire on

@@ -5,8 +5,8 @@ script (`lua_rules`), which looks every event up here, so the rules run atomical
 Redis without a second copy; tests/alertstore/test_lifecycle.py runs every row against a
 real Redis. Storage (keys, indexes, JSON) is the writer's and the layout's business.
 
-A record is one alert instance (fingerprint + startsAt), in state absent, firing or
-resolved. Events:
+A record is one alert instance (fingerprint + startsAt, within the tolerance a Prometheus
+pair needs: layout.py, "Record identity"), in state absent, firing or resolved. Events:
 
 * ``firing``, ``resolved`` — an Alertmanager webhook (any peer, any retry, any re-send);
 * ``gone`` — no Alertmanager that answered still has the instance (reconciliation), or a
@@ -15,8 +15,9 @@ resolved. Events:
 
 Conditions (``when``) tell the rows of one (state, event) apart:
 
-* ``current`` / ``stale`` — stale: a newer instance (later startsAt) of the same fingerprint
-  is known, so this one has ended whatever a late webhook says;
+* ``current`` / ``stale`` — stale: a newer instance (a startsAt later, beyond the
+  tolerance) of the same fingerprint is known, so this one has ended whatever a late
+  webhook says;
 * ``due`` / ``not_due`` — 0.9 * cooldown has passed since the record's last message
   (Alertmanager's repeat_interval is the cooldown; 0.9 absorbs its timing jitter);
 * ``announced`` / ``unannounced`` — a message was ever queued for the record;

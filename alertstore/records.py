@@ -1,8 +1,9 @@
 """What one alert record holds, how it is derived from an Alertmanager alert, and its JSON.
 
 A record is one alert instance: Alertmanager's `fingerprint` (the label set) plus its
-`startsAt`. The same instance always gets the same id, whichever Alertmanager or retry
-delivered it; a re-fire after resolving has a new `startsAt`, so a new record.
+`startsAt`, within a tolerance (`same_instance`; layout.py, "Record identity", says why).
+The same instance always lands in the same record, whichever Prometheus, Alertmanager or
+retry delivered it; a re-fire after resolving has a later `startsAt`, so a new record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict
 
 SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
@@ -146,6 +147,18 @@ def alert_id(fingerprint: str, starts_at: datetime) -> str:
         timespec="microseconds"
     )
     return hashlib.sha256(f"{fingerprint}|{instant}".encode()).hexdigest()[:20]
+
+
+def same_instance(starts_at: datetime, other: datetime, tolerance_seconds: float) -> bool:
+    """Two startsAt of one fingerprint name the same instance when they differ by at most
+    the tolerance (layout: record identity; each Prometheus of a pair stamps its own).
+    Compared to the millisecond, as `alert_id` counts them. The writer's script applies
+    the same rule, and also refuses a startsAt at or after the instance's resolve."""
+
+    def ms(moment: datetime) -> datetime:
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    return abs(ms(starts_at) - ms(other)) <= timedelta(seconds=tolerance_seconds)
 
 
 def severity_of(labels: dict[str, str]) -> str:

@@ -23,17 +23,20 @@ from alertstore import layout, lifecycle, records
 # KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state, and
 #       the record's index keys (layout.record_index_keys; moved by layout's `reindex`)
 # ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
-#       record key prefix, then per item (ITEM_ARGS): event, new record JSON ('' unless a
-#       webhook event), score (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by,
-#       facts (JSON object of record fields measured for it, set on create and resolve)
-# Returns {transition, enqueued kind or '', superseded id or '', ...} per item.
+#       record key prefix, startsAt tolerance seconds (layout: record identity), then per
+#       item (ITEM_ARGS): event, new record JSON ('' unless a webhook event), score
+#       (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by, facts (JSON object of
+#       record fields measured for it, set on create and resolve)
+# Returns {id, transition, enqueued kind or '', superseded id or '', ...} per item: the id
+# is the record the event applied to, which is the fingerprint's latest when the event's
+# startsAt is another replica's for that instance.
 _APPLY_EVENTS = (
     """
 local schema = redis.call('GET', KEYS[1])
 if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
 if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local window, record_prefix = tonumber(ARGV[5]), ARGV[6]
+local window, record_prefix, tolerance = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local PENDING = KEYS[2]
 local ITEM_KEYS, ITEM_ARGS = """
     + str(2 + layout.RECORD_INDEX_KEYS)
@@ -137,18 +140,30 @@ local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stal
   return transition, enqueued, rule
 end
 
+-- layout's record identity: a webhook's startsAt within the tolerance of the latest
+-- instance's, and before that instance's resolve, is that instance (another replica's)
+local function same_instance(score, latest_score, resolved_at)
+  return math.abs(tonumber(score) - tonumber(latest_score)) <= tolerance
+    and not (resolved_at and tonumber(score) >= tonumber(resolved_at))
+end
+
 local reply = {}
 for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
-  local k, a = 3 + ITEM_KEYS * i, 6 + ITEM_ARGS * i
+  local k, a = 3 + ITEM_KEYS * i, 7 + ITEM_ARGS * i
   local event, new, score, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local ends_at, ends_epoch, by = ARGV[a + 5], tonumber(ARGV[a + 6]), ARGV[a + 7]
   local facts = ARGV[a + 8]
-  local fp = KEYS[k + 1]
+  local fp, key = KEYS[k + 1], KEYS[k]
   local latest, latest_score, resolved_at, flaps = unpack(
     redis.call('HMGET', fp, 'latest', 'score', 'resolved_at', 'flaps'))
+  local webhook = event == 'firing' or event == 'resolved'
+  if webhook and latest and latest ~= id and same_instance(score, latest_score, resolved_at)
+      and redis.call('EXISTS', record_prefix .. latest) == 1 then
+    id, key, score = latest, record_prefix .. latest, latest_score
+  end
   local stale = latest_score and tonumber(score) < tonumber(latest_score) or false
   local superseded = ''
-  if (event == 'firing' or event == 'resolved') and not stale and latest ~= id then
+  if webhook and not stale and latest ~= id then
     if latest then  -- a newer instance: the previous one is gone (lifecycle docstring)
       local _, _, rule = step(record_prefix .. latest, k, latest, 'gone', '', latest_score,
         '', nil, '', false, 0, '')
@@ -158,7 +173,7 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
     latest = id
   end
   local refire = resolved_at and tonumber(score) - tonumber(resolved_at) <= window
-  local transition, kind, rule = step(KEYS[k], k, id, event, new, score, ends_at, ends_epoch,
+  local transition, kind, rule = step(key, k, id, event, new, score, ends_at, ends_epoch,
     by, stale, refire and (tonumber(flaps) or 0) + 1 or 0, facts)
   if latest == id and rule.effect ~= 'ignore' then  -- the fingerprint follows its latest
     if rule.status == 'resolved' then
@@ -170,6 +185,7 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
       redis.call('HDEL', fp, 'resolved_at')
     end
   end
+  reply[#reply + 1] = id
   reply[#reply + 1] = transition
   reply[#reply + 1] = kind
   reply[#reply + 1] = superseded
@@ -212,11 +228,14 @@ def _apply(
     now: datetime,
     cooldown_seconds: int,
     flap_window_seconds: int,
+    starts_at_tolerance_seconds: float,
 ) -> list[Outcome]:
     if cooldown_seconds < 1:
         raise ValueError("cooldown_seconds must be at least 1")
     if flap_window_seconds < 0:
         raise ValueError("flap_window_seconds must not be negative")
+    if starts_at_tolerance_seconds < 0:
+        raise ValueError("starts_at_tolerance_seconds must not be negative")
     if not items:
         return []
     cutoff = now - timedelta(seconds=cooldown_seconds * lifecycle.REMINDER_FRACTION)
@@ -228,6 +247,7 @@ def _apply(
         records.isoformat(cutoff),
         flap_window_seconds,
         layout.RECORD_KEY_PREFIX,
+        repr(float(starts_at_tolerance_seconds)),
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
@@ -250,15 +270,15 @@ def _apply(
         if not refused and found:
             raise layout.schema_mismatch(found, "writer writes") from exc
         raise
-    triples = zip(reply[::3], reply[1::3], reply[2::3], strict=True)
+    replies = zip(reply[::4], reply[1::4], reply[2::4], reply[3::4], strict=True)
     return [
         Outcome(
-            item.alert_id,
+            layout.text(alert_id),
             layout.text(transition),
             layout.text(kind) or None,
             layout.text(superseded) or None,
         )
-        for item, (transition, kind, superseded) in zip(items, triples, strict=True)
+        for alert_id, transition, kind, superseded in replies
     ]
 
 
@@ -284,10 +304,13 @@ def record_transitions(
     now: datetime,
     cooldown_seconds: int,
     flap_window_seconds: int,
+    starts_at_tolerance_seconds: float = 0,
 ) -> list[Outcome]:
     """Store every webhook event with one script call: one round trip, all of them or none.
     Applied oldest instance first (a group can carry an instance's resolve and its
-    successor's firing, in any order), outcomes in the order given."""
+    successor's firing, in any order), outcomes in the order given. An event whose startsAt
+    is within `starts_at_tolerance_seconds` of its fingerprint's latest instance is that
+    instance (layout: record identity; 0 = the exact startsAt, one Prometheus)."""
     events = list(events)
     order = sorted(range(len(events)), key=lambda i: events[i].starts_at)
     items = []
@@ -312,6 +335,7 @@ def record_transitions(
         now=now,
         cooldown_seconds=cooldown_seconds,
         flap_window_seconds=flap_window_seconds,
+        starts_at_tolerance_seconds=starts_at_tolerance_seconds,
     )
     outcomes: list[Outcome] = [None] * len(events)  # type: ignore[list-item]
     for position, outcome in zip(order, applied, strict=True):
@@ -326,6 +350,7 @@ def record_transition(
     now: datetime,
     cooldown_seconds: int,
     flap_window_seconds: int,
+    starts_at_tolerance_seconds: float = 0,
 ) -> Outcome:
     """Store one event: create or update its record, indexes and outbox entry, atomically."""
     return record_transitions(
@@ -334,6 +359,7 @@ def record_transition(
         now=now,
         cooldown_seconds=cooldown_seconds,
         flap_window_seconds=flap_window_seconds,
+        starts_at_tolerance_seconds=starts_at_tolerance_seconds,
     )[0]
 
 
@@ -354,8 +380,16 @@ def _reconcile(
         by=by,
         facts=facts,
     )
-    # The cooldown and flap window only matter to webhook events; any valid value will do.
-    return _apply(redis, [item], now=now, cooldown_seconds=1, flap_window_seconds=0)[0]
+    # The cooldown, flap window and tolerance only matter to webhook events; any valid
+    # value will do.
+    return _apply(
+        redis,
+        [item],
+        now=now,
+        cooldown_seconds=1,
+        flap_window_seconds=0,
+        starts_at_tolerance_seconds=0,
+    )[0]
 
 
 def resolve_inferred(

@@ -7,9 +7,10 @@ placeholder (it cannot collide with Go templates such as `{{ $value }}`). An unk
 leftover placeholder is an error, never an empty string. A list (`@@API_TARGETS@@`) becomes
 a YAML flow sequence, `["a:8000", "b:8000"]`, so it fits where one value did. Lines between
 `# @@if NAME@@` and `# @@end NAME@@` are rendered only when NAME's value is "true".
-DIR (default `$STATE_DIR/config`) receives prometheus.yml, rules/*.yml, alertmanager.yml,
-bridge_token and metrics_token (0600, the latter when METRICS_AUTH_TOKEN is set) and one
-`<process>.env` per process (0600; stack/envfiles.py); it is built in a temporary sibling
+DIR (default `$STATE_DIR/config`) receives prometheus.yml (and prometheus-<name>.yml for
+each replica of a Prometheus pair), rules/*.yml, alertmanager.yml, bridge_token and
+metrics_token (0600, the latter when METRICS_AUTH_TOKEN is set) and one `<process>.env` per
+process (0600; stack/envfiles.py); it is built in a temporary sibling
 directory and swapped in, so a failed render leaves the previous DIR untouched and never
 a half-written one.
 --check then runs `promtool check config` (which checks the rules too) and
@@ -75,6 +76,9 @@ def template_values(settings: Settings) -> dict[str, str]:
         "PROMETHEUS_URL": settings.prometheus_url,
         "REMOTE_WRITE": "true" if settings.prometheus_remote_write_url else "false",
         "PROMETHEUS_REMOTE_WRITE_URL": settings.prometheus_remote_write_url,
+        # prometheus.yml is the first replica's; render() adds prometheus-<name>.yml
+        "PROMETHEUS_PAIR": "true" if settings.prometheus_replicas else "false",
+        "PROMETHEUS_REPLICA": next(iter(settings.prometheus_replicas), ""),
         # the dashboard the alerts link to; empty without an explicit GRAFANA_URL
         "DASHBOARD_URL": settings.grafana_url and f"{settings.grafana_url}/d/taskmgr/taskmgr",
         "RUNBOOK_BASE_URL": settings.runbook_base_url,
@@ -149,6 +153,7 @@ def render(settings: Settings, out_dir: Path) -> Path:
         dest: render_text((REPO / src).read_text(), values, source=str(src))
         for dest, src in TEMPLATES.items()
     }
+    files.update(_replica_configs(settings, values))
     for dest, text in files.items():
         _check_yaml(text, dest)
     files.update(envfiles.render_files(settings))
@@ -171,6 +176,18 @@ def render(settings: Settings, out_dir: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def _replica_configs(settings: Settings, values: Mapping[str, str]) -> dict[str, str]:
+    """One prometheus-<name>.yml per replica of PROMETHEUS_REPLICAS, each with its own
+    `replica` label; the Procfile line runs the one PROMETHEUS_REPLICA names."""
+    source = TEMPLATES["prometheus.yml"]
+    return {
+        f"prometheus-{name}.yml": render_text(
+            (REPO / source).read_text(), {**values, "PROMETHEUS_REPLICA": name}, source=str(source)
+        )
+        for name in settings.prometheus_replicas
+    }
 
 
 def check(out_dir: Path) -> bool:

@@ -40,6 +40,7 @@ class BridgeConfig:
     flap_window_seconds: int  # a re-fire this soon after a resolve counts as a flap
     reconcile_interval_seconds: float
     alertmanager_warmup_seconds: float  # an Alertmanager younger than this decides no resolve
+    starts_at_tolerance_seconds: float  # startsAt this close: one instance (a Prometheus pair)
     heartbeat_timeout_seconds: float
     host: str  # the web app (gunicorn) and the worker's /metrics listen here
     port: int
@@ -106,6 +107,7 @@ class BridgeConfig:
             ("DELIVERY_MAX_RETRY_AFTER_SECONDS", self.delivery_max_retry_after_seconds),
             ("RECONCILE_INTERVAL_SECONDS", self.reconcile_interval_seconds),
             ("ALERTMANAGER_WARMUP_SECONDS", self.alertmanager_warmup_seconds),
+            ("ALERT_STARTS_AT_TOLERANCE_SECONDS", self.starts_at_tolerance_seconds),
             ("HEARTBEAT_TIMEOUT_SECONDS", self.heartbeat_timeout_seconds),
             ("PROMETHEUS_QUERY_BUDGET_SECONDS", self.prometheus_query_budget_seconds),
         ):
@@ -201,6 +203,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("FLAP_WINDOW_SECONDS", "flap_window_seconds", _number(int)),
     ("RECONCILE_INTERVAL_SECONDS", "reconcile_interval_seconds", _number(float)),
     ("ALERTMANAGER_WARMUP_SECONDS", "alertmanager_warmup_seconds", _number(float)),
+    ("ALERT_STARTS_AT_TOLERANCE_SECONDS", "starts_at_tolerance_seconds", _number(float)),
     ("HEARTBEAT_TIMEOUT_SECONDS", "heartbeat_timeout_seconds", _number(float)),
     ("BRIDGE_HOST", "host", _text),
     ("BRIDGE_PORT", "port", _number(int)),

@@ -7,7 +7,9 @@ one group interval, a silenced or inhibited alert that ends. So every
 in `alertmanager_urls` for its alerts (`GET /api/v2/alerts`: active, silenced, inhibited
 and unprocessed; resolved ones are not listed), and for each firing record:
 
-* no Alertmanager that answered has its instance (fingerprint + startsAt) → resolved,
+* no Alertmanager that answered has its instance (fingerprint + startsAt, within the
+  tolerance of `records.same_instance`: a Prometheus pair's Alertmanagers may hold the
+  other replica's startsAt, layout.py "Record identity") → resolved,
   resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so), with
   the value at resolve and the peak asked of Prometheus first, within the budget
   (`bridge.prom`: the message is built from the record, so they are stored with it);
@@ -71,18 +73,21 @@ def http_get(url: str) -> object:
 
 @dataclass
 class View:
-    """One Alertmanager's answer: {record id: mute (silenced, inhibited or None)}, and the
-    newest unmuted instance it has of each fingerprint, as the firing event a webhook
-    would carry."""
+    """One Alertmanager's answer: {fingerprint: [(startsAt, mute: silenced, inhibited or
+    None), ...]}, and the newest unmuted instance it has of each fingerprint, as the
+    firing event a webhook would carry."""
 
-    mutes: dict[str, str | None] = field(default_factory=dict)
+    instances: dict[str, list[tuple[datetime, str | None]]] = field(default_factory=dict)
     newest: dict[str, records.AlertEvent] = field(default_factory=dict)
 
-    def __contains__(self, alert_id: str) -> bool:
-        return alert_id in self.mutes
-
-    def __getitem__(self, alert_id: str) -> str | None:
-        return self.mutes[alert_id]
+    def mutes_of(self, record: dict, tolerance_seconds: float) -> list[str | None]:
+        """The mutes of its instances that are the record's ([]: it has none of them)."""
+        starts_at = datetime.fromisoformat(record["starts_at"])
+        return [
+            mute
+            for at, mute in self.instances.get(record["fingerprint"], ())
+            if records.same_instance(at, starts_at, tolerance_seconds)
+        ]
 
 
 def _instances(alerts: object) -> View:
@@ -101,7 +106,7 @@ def _instances(alerts: object) -> View:
         if starts_at is None or not isinstance(alert.get("fingerprint"), str):
             raise ValueError("an alert without fingerprint or startsAt")
         mute = next((by for by in lifecycle.MUTES if status.get(f"{by}By")), None)
-        found.mutes[records.alert_id(alert["fingerprint"], starts_at)] = mute
+        found.instances.setdefault(alert["fingerprint"], []).append((starts_at, mute))
         newest = found.newest.get(alert["fingerprint"])
         if mute is None and (newest is None or newest.starts_at < starts_at):
             try:  # the webhook's own parser: the same event, the same validation
@@ -113,21 +118,25 @@ def _instances(alerts: object) -> View:
     return found
 
 
-def _mute(views: list[View], alert_id: str) -> str | None:
+def _mute(mutes: list[str | None]) -> str | None:
     """Muted only if every Alertmanager that has it mutes it; silenced wins over inhibited."""
-    mutes = [view[alert_id] for view in views if alert_id in view]
     if None in mutes:
         return None
     return "silenced" if "silenced" in mutes else "inhibited"
 
 
-def _successor(views: list[View], record: dict) -> records.AlertEvent | None:
-    """A newer instance of the record's fingerprint that some Alertmanager has, unmuted."""
+def _successor(
+    views: list[View], record: dict, tolerance_seconds: float
+) -> records.AlertEvent | None:
+    """A newer instance of the record's fingerprint that some Alertmanager has, unmuted
+    (later than the tolerance allows for the same instance)."""
+    starts_at = datetime.fromisoformat(record["starts_at"])
     newer = [
         event
         for view in views
         if (event := view.newest.get(record["fingerprint"])) is not None
-        and records.isoformat(event.starts_at) > record["starts_at"]
+        and event.starts_at > starts_at
+        and not records.same_instance(event.starts_at, starts_at, tolerance_seconds)
     ]
     return max(newer, key=lambda event: event.starts_at, default=None)
 
@@ -153,6 +162,7 @@ def reconcile_once(
     *,
     cooldown_seconds: int,
     flap_window_seconds: int,
+    starts_at_tolerance_seconds: float,
     warmup_seconds: float,
     prometheus: prom.Prometheus | None = None,
 ) -> Result:
@@ -171,8 +181,9 @@ def reconcile_once(
         return result
     for record in firing:
         alert_id = record["id"]
-        if not any(alert_id in view for view in views):
-            successor = _successor(views, record)
+        held = [view.mutes_of(record, starts_at_tolerance_seconds) for view in views]
+        if not any(held):
+            successor = _successor(views, record, starts_at_tolerance_seconds)
             if successor is not None:
                 writer.record_transitions(
                     redis,
@@ -180,6 +191,7 @@ def reconcile_once(
                     now=now,
                     cooldown_seconds=cooldown_seconds,
                     flap_window_seconds=flap_window_seconds,
+                    starts_at_tolerance_seconds=starts_at_tolerance_seconds,
                 )
                 result.resolved.append(alert_id)
             else:
@@ -189,7 +201,7 @@ def reconcile_once(
                 ):
                     result.resolved.append(alert_id)
             continue
-        mute = _mute(views, alert_id)
+        mute = _mute([mute for mutes in held for mute in mutes])
         current = record["suppressed_by"]
         # "cooldown" (records from before issue 11) is history, not a mute to lift
         if mute != current and (mute is not None or current in lifecycle.MUTES):
@@ -221,6 +233,7 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
                 datetime.now(UTC),
                 cooldown_seconds=config.cooldown_seconds,
                 flap_window_seconds=config.flap_window_seconds,
+                starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
                 warmup_seconds=config.alertmanager_warmup_seconds,
                 prometheus=prom.Prometheus(
                     config.prometheus_query_urls, config.prometheus_query_budget_seconds

@@ -74,6 +74,7 @@ def receive():
                 now=now,
                 cooldown_seconds=config.cooldown_seconds,
                 flap_window_seconds=config.flap_window_seconds,
+                starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
             )
             config.durability.confirm(store)
     except connection.NotReplicated as exc:

@@ -129,7 +129,28 @@ def targets(text: str) -> tuple[str, ...]:
 
 
 def optional_targets(text: str) -> tuple[str, ...]:
+    """`targets`, or none when empty."""
     return targets(text) if text.strip() else ()
+
+
+_REPLICA = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def replica_names(text: str) -> tuple[str, ...]:
+    """Names of a Prometheus pair (`a,b`): lower-case letters, digits and inner dashes
+    (each names a file, prometheus-<name>.yml), each once; none when empty (one Prometheus)."""
+    if not text.strip():
+        return ()
+    names = [part.strip() for part in text.split(",")]
+    bad = [name for name in names if not _REPLICA.fullmatch(name)]
+    if bad:
+        raise ValueError(
+            f"bad names {', '.join(map(repr, bad))} (lower-case letters, digits and dashes)"
+        )
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"listed more than once: {', '.join(twice)}")
+    return tuple(names)
 
 
 def sentinel_master(text: str) -> str:

@@ -85,6 +85,17 @@ def _alertmanager_warmup(timing) -> str:
     return f"{2 * resend + evaluation:g}"
 
 
+def _starts_at_tolerance(timing) -> str:
+    """How far two Prometheus of a pair may stamp one alert's startsAt apart: each
+    evaluates on its own phase (up to an evaluation apart) over its own scrapes (up to a
+    scrape apart); doubled for margin. Far below the shortest instance (`for` plus
+    keep_firing_for), so a genuinely new instance never falls inside it."""
+    scrape, evaluation = (
+        durations.seconds(v) for v in (timing.scrape_interval, timing.evaluation_interval)
+    )
+    return f"{2 * (scrape + evaluation):g}"
+
+
 def _target(host_name: str, port_name: str) -> Callable[[dict[str, Any]], str | None]:
     return _derive(host_name, port_name, build=lambda host, port: f"{host}:{port}")
 
@@ -248,6 +259,14 @@ VARIABLES: tuple[Variable, ...] = (
         derived=True,
     ),
     V(
+        # one alert instance's record identity under a Prometheus pair (alertstore/layout.py)
+        "ALERT_STARTS_AT_TOLERANCE_SECONDS",
+        _derive("TIMING_PROFILE", build=_starts_at_tolerance),
+        p.positive_number,
+        to=BRIDGE_SIDE,
+        derived=True,
+    ),
+    V(
         "RECONCILE_INTERVAL_SECONDS",
         _seconds_from_profile("reconcile_interval"),
         p.positive_number,
@@ -263,6 +282,35 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     V("OUTBOX_TARGETS", _target("OUTBOX_HOST", "OUTBOX_METRICS_PORT"), p.targets),
     V("ALERTMANAGER_TARGETS", _target("ALERTMANAGER_HOST", "ALERTMANAGER_PORT"), p.targets),
+    # names of a Prometheus pair (`a,b`): one config each, prometheus-<name>.yml, whose
+    # `replica` label Alertmanager never sees; empty: one Prometheus (docs/ha.md)
+    V("PROMETHEUS_REPLICAS", "", p.replica_names),
+    # several Alertmanagers gossip (one notification per alert): each listens on its host
+    # at this port and joins these peers (host:port, itself included); none: no cluster
+    V("ALERTMANAGER_CLUSTER_PORT", "9094", p.port),
+    V("ALERTMANAGER_CLUSTER_PEERS", "", p.optional_targets),
+    V(
+        "ALERTMANAGER_CLUSTER_LISTEN_ADDRESS",
+        _derive(
+            "ALERTMANAGER_HOST",
+            "ALERTMANAGER_CLUSTER_PORT",
+            "ALERTMANAGER_CLUSTER_PEERS",
+            build=lambda host, port, peers: f"{host}:{port}" if peers else "",
+        ),
+        str,
+        to=(ALERTMANAGER,),
+        derived=True,
+    ),
+    V(
+        "ALERTMANAGER_CLUSTER_PEER_FLAGS",
+        _derive(
+            "ALERTMANAGER_CLUSTER_PEERS",
+            build=lambda peers: " ".join(f"--cluster.peer={peer}" for peer in peers),
+        ),
+        str,
+        to=(ALERTMANAGER,),
+        derived=True,
+    ),
     # Alertmanager APIs the worker reconciles the history with
     V(
         "ALERTMANAGER_URLS",

@@ -20,6 +20,8 @@ def test_the_stacks_bridge_env_is_a_complete_config():
     assert (config.reconcile_interval_seconds, config.heartbeat_timeout_seconds) == (60, 300)
     # two resend delays (1m) and an evaluation (15s)
     assert config.alertmanager_warmup_seconds == 135
+    # twice a scrape (15s) and an evaluation (15s): a Prometheus pair's startsAt apart
+    assert config.starts_at_tolerance_seconds == 60
     # Acknowledge links: the bridge's own address, valid an hour
     assert (config.external_url, config.ack_link_ttl_seconds) == ("http://127.0.0.1:8001", 3600)
     # make run: no Grafana link unless GRAFANA_URL is set, no Alertmanager web UI (Debian's)
@@ -45,6 +47,7 @@ def test_reads_every_variable():
             "FLAP_WINDOW_SECONDS": "600",
             "RECONCILE_INTERVAL_SECONDS": "2",
             "ALERTMANAGER_WARMUP_SECONDS": "3",
+            "ALERT_STARTS_AT_TOLERANCE_SECONDS": "4",
             "HEARTBEAT_TIMEOUT_SECONDS": "15",
             "BRIDGE_HOST": "10.0.0.5",
             "BRIDGE_PORT": "9001",
@@ -80,6 +83,7 @@ def test_reads_every_variable():
         flap_window_seconds=600,
         reconcile_interval_seconds=2.0,
         alertmanager_warmup_seconds=3.0,
+        starts_at_tolerance_seconds=4.0,
         heartbeat_timeout_seconds=15.0,
         host="10.0.0.5",
         port=9001,

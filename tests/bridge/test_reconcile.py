@@ -18,7 +18,12 @@ from testkit.polling import wait_until
 NOW = datetime.now(UTC)
 # the lifecycle settings a webhook would use (the stack's defaults); these Alertmanagers
 # hold what the tests post to them, so no warm-up (tested on its own below)
-LIFECYCLE = {"cooldown_seconds": 300, "flap_window_seconds": 3600, "warmup_seconds": 0}
+LIFECYCLE = {
+    "cooldown_seconds": 300,
+    "flap_window_seconds": 3600,
+    "starts_at_tolerance_seconds": 4,
+    "warmup_seconds": 0,
+}
 
 
 @pytest.fixture
@@ -176,6 +181,30 @@ def test_heartbeats_are_ignored_and_a_newer_instance_resolves_the_older_and_page
     assert [layout.text(e).split(":")[0] for e in owed][-2:] == [older, latest["id"]]
     assert last_message(store, older) == "resolved"
     assert last_message(store, latest["id"]) == "firing"
+
+
+def test_the_other_replicas_startsat_is_the_same_instance_a_later_one_is_not(store, alertmanagers):
+    """A Prometheus pair (layout: record identity): the record holds one replica's startsAt,
+    Alertmanager the other's (it keeps the earliest). Within the tolerance it is the same
+    instance and stays firing; beyond it, Alertmanager's is a newer one that resolves it."""
+    running, stopped = alertmanagers
+    held = running.post("Paired", starts_at=NOW)
+    replica_b = {**held, "startsAt": (NOW + timedelta(seconds=1.5)).isoformat()}
+    kept = store_from(store, replica_b)
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
+
+    assert result.resolved == [] and reader.list_alerts(store)[0] == 1
+    assert reader.get_alert(store, kept)["status"] == "firing"
+
+    store.flushdb()
+    beyond = {**held, "startsAt": (NOW - timedelta(seconds=5)).isoformat()}  # tolerance 4s
+    older = store_from(store, beyond)
+
+    result = reconcile.reconcile_once(store, urls(running, stopped), NOW, **LIFECYCLE)
+
+    assert result.resolved == [older]
+    assert reader.get_alert(store, older)["resolution"] == "inferred"
 
 
 def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, config):

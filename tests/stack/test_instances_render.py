@@ -2,9 +2,11 @@
 and alerts every one, every Alertmanager receiver notifies every bridge, promtool and amtool
 accept the result, and one instance of each (the default) renders as it always has."""
 
+import pytest
 import yaml
 
 from stack.render import check, render
+from stack.settings import SettingsError
 
 HA = {
     "API_TARGETS": "api-a:8000,api-b:8000",
@@ -113,3 +115,58 @@ def test_one_of_each_by_default(make_settings, tmp_path):
     one = [{"url": "http://alert-bridge:8101/webhook", "send_resolved": True, "http_config": AUTH}]
     assert webhooks(alertmanager) == dict.fromkeys(RECEIVERS, one)
     assert heartbeat_urls(alertmanager) == ["http://alert-bridge:8101/heartbeat"]
+
+
+def test_a_prometheus_pair_renders_one_config_per_replica_whose_label_alertmanager_never_sees(
+    make_settings, tmp_path
+):
+    out_dir, first, _ = rendered(make_settings, tmp_path, PROMETHEUS_REPLICAS="a,b")
+
+    configs = {
+        name: yaml.safe_load((out_dir / f"prometheus-{name}.yml").read_text()) for name in "ab"
+    }
+    assert first == configs["a"]  # what the Procfile line runs without PROMETHEUS_REPLICA
+    for name, config in configs.items():
+        assert config["global"]["external_labels"] == {"replica": name}
+        assert config["alerting"]["alert_relabel_configs"] == [
+            {"action": "labeldrop", "regex": "replica"}
+        ]
+        assert {k: v for k, v in config.items() if k not in ("global", "alerting")} == {
+            k: v for k, v in configs["a"].items() if k not in ("global", "alerting")
+        }
+    assert check(out_dir)
+
+
+def test_one_prometheus_and_one_alertmanager_render_no_pair_and_no_cluster(make_settings, tmp_path):
+    out_dir, prometheus, _ = rendered(make_settings, tmp_path)
+
+    assert "external_labels" not in prometheus["global"]
+    assert "alert_relabel_configs" not in prometheus["alerting"]
+    assert not list(out_dir.glob("prometheus-*.yml"))
+    env = (out_dir / "alertmanager.env").read_text()
+    assert "ALERTMANAGER_CLUSTER_LISTEN_ADDRESS=''" in env  # --cluster.listen-address= : off
+    assert "ALERTMANAGER_CLUSTER_PEER_FLAGS=''" in env
+
+
+def test_clustered_alertmanagers_listen_on_their_cluster_port_and_join_every_peer(
+    make_settings, tmp_path
+):
+    out_dir, _, _ = rendered(
+        make_settings,
+        tmp_path,
+        ALERTMANAGER_HOST="10.0.0.7",
+        ALERTMANAGER_CLUSTER_PEERS="am-a:9094,am-b:9094",
+    )
+
+    env = (out_dir / "alertmanager.env").read_text()
+    assert "ALERTMANAGER_CLUSTER_LISTEN_ADDRESS=10.0.0.7:9094" in env
+    assert (
+        "ALERTMANAGER_CLUSTER_PEER_FLAGS='--cluster.peer=am-a:9094 --cluster.peer=am-b:9094'" in env
+    )
+
+
+def test_bad_replica_names_are_named(make_settings):
+    with pytest.raises(SettingsError, match=r"PROMETHEUS_REPLICAS='a,B_1': bad names 'B_1'"):
+        make_settings(PROMETHEUS_REPLICAS="a,B_1")
+    with pytest.raises(SettingsError, match=r"PROMETHEUS_REPLICAS='a,a': listed more than once"):
+        make_settings(PROMETHEUS_REPLICAS="a,a")
