@@ -92,7 +92,10 @@ the shortest instance (``for`` plus ``keep_firing_for``: 4 min, fast 10 s), and 
 check above covers the rest. Ids stay ``alert_id(fingerprint, startsAt)``, so a store
 written with one Prometheus reads the same: no schema bump.
 
-Records have no TTL: the history is kept. ``taskmgr:cooldown:{fingerprint}`` keys (before
+Records have no TTL: the history is kept for ALERT_HISTORY_RETENTION_DAYS after a record
+resolves, then ``alertstore.trim`` (the delivery worker, hourly) removes it with its index
+entries and, when it was its fingerprint's latest, the fingerprint hash; firing records and
+undelivered notifications are never removed. ``taskmgr:cooldown:{fingerprint}`` keys (before
 issue 11 the cooldown held re-fires back) are no longer read or written; they expire on
 their own within one cooldown of the upgrade.
 
