@@ -44,8 +44,9 @@ def test_a_webhook_no_replica_holds_is_refused_then_stored_once_when_one_does(pr
     config = bridge_config(
         redis_url=primary.url,
         redis_wait_replicas=1,
-        redis_wait_timeout_ms=100,
-        prometheus_query_url=no_prometheus(),
+        # generous: a replica in sync acknowledges in milliseconds, but not on a loaded box
+        redis_wait_timeout_ms=2000,
+        prometheus_query_urls=(no_prometheus(),),
     )
     client = create_app(config).test_client()
     body = webhook(alert())
