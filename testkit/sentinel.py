@@ -61,10 +61,11 @@ class SentinelGroup:
         return server
 
     def _wait_linked(self, replica: RedisServer) -> None:
+        # a full sync forks the primary for its snapshot: slow on a loaded machine
         wait_until(
             lambda: replica.client().info("replication").get("master_link_status") == "up",
             f"replica {replica.port} in sync",
-            timeout=30,
+            timeout=90,
         )
 
     def _sentinel(self, port: int) -> ServerProcess:
@@ -129,7 +130,14 @@ class SentinelGroup:
     def restart_as_replica(self, port: int) -> RedisServer:
         """Start the dead server on `port` again, replicating the current primary."""
         self.servers.pop(port).stop()  # already dead: closes its log
-        replica = self._server(port, replica_of=self.primary_port())
+        primary = self.primary_port()
+        # the sentinels name it before it has finished turning itself into a primary
+        wait_until(
+            lambda: self.servers[primary].client().info("replication")["role"] == "master",
+            f"{primary} to act as the primary",
+            timeout=30,
+        )
+        replica = self._server(port, replica_of=primary)
         self._wait_linked(replica)
         return replica
 
