@@ -163,6 +163,17 @@ def _fill(redis: redis_lib.Redis, ids: list[str], upgrade, index=None) -> int:
 _FILL_ATTEMPTS = 5
 
 
+def _stamp(watching, old: str, new: str) -> None:
+    """Stamp schema `new` in the transaction that watched the store since the upgrade began:
+    StoreChanged (the store still a valid `old` one) when a writer touched it meanwhile."""
+    try:
+        watching.multi()
+        watching.set(layout.SCHEMA_KEY, new)
+        watching.execute()
+    except redis_lib.WatchError as exc:
+        raise StoreChanged(_writing(old)) from exc
+
+
 def _writing(version: str) -> str:
     return (
         f"the alert store changed while migrating (is a schema-{version} alert bridge still "
@@ -181,12 +192,7 @@ def _v2_to_v3(redis: redis_lib.Redis) -> int:
         for start in range(0, total, BATCH):
             ids = redis.zrange(layout.INDEX_KEY, start, start + BATCH - 1)
             _fill(redis, [layout.text(alert_id) for alert_id in ids], upgraded_record)
-        try:
-            watching.multi()
-            watching.set(layout.SCHEMA_KEY, "3")
-            watching.execute()
-        except redis_lib.WatchError as exc:
-            raise StoreChanged(_writing("2")) from exc
+        _stamp(watching, "2", "3")
     return total
 
 
@@ -231,12 +237,7 @@ def _v3_to_v4(redis: redis_lib.Redis) -> int:
                         pipe.zadd(key, {alert_id: scores[alert_id]})
 
             _fill(redis, list(scores), lambda raw: _dumps(schema_4_record(raw)), index)
-        try:
-            watching.multi()
-            watching.set(layout.SCHEMA_KEY, "4")
-            watching.execute()
-        except redis_lib.WatchError as exc:
-            raise StoreChanged(_writing("3")) from exc
+        _stamp(watching, "3", "4")
     return total
 
 

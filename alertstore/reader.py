@@ -39,11 +39,7 @@ return reply
 
 
 def _score(moment: datetime | None, unbounded: str) -> str:
-    if moment is None:
-        return unbounded
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return repr(records.epoch(moment))
+    return unbounded if moment is None else repr(records.epoch(_utc(moment)))
 
 
 def list_alerts(
