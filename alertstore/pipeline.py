@@ -8,6 +8,7 @@ read by both readiness endpoints, the API's `/status` and the bridge's `/ready`,
     {"status": "ok" | "error",          200 | 503: the service's own dependencies
      "service": "...",
      "checks": {name: {"status": "ok"} | {"status": "error", "message": "..."}},
+                (an "ok" check may carry a "message": usable, but part of it is lost)
      "pipeline": "ok" | "degraded",     never changes the HTTP status
      "pipeline_checks": {"heartbeat": {...}, "slack": {...}}}
 

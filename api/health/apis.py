@@ -40,11 +40,11 @@ class HealthApi(_OpenProbeView):
 
 def _run(probe) -> dict:
     try:
-        probe()
+        note = probe()
     except Exception as exc:  # any failure of a dependency is reported, never raised
         logger.warning("readiness probe %s failed: %s", probe.__name__, exc)
         return {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
-    return {"status": "ok"}
+    return {"status": "ok"} if note is None else {"status": "ok", "message": note}
 
 
 class StatusApi(_OpenProbeView):

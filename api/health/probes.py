@@ -1,7 +1,8 @@
 """Readiness probes for /status: one function per dependency, each with a short timeout.
 
-A probe returns nothing when the dependency is usable and raises with a readable message
-when it is not. To check another dependency, add one entry to PROBES.
+A probe returns nothing when the dependency is usable (or a note when it is usable but
+part of it is lost) and raises with a readable message when it is not. To check another
+dependency, add one entry to PROBES.
 """
 
 from collections.abc import Callable
@@ -35,13 +36,30 @@ def probe_redis() -> None:
         client.connection_pool.disconnect()  # a Sentinel client's pool outlives close()
 
 
-def probe_prometheus() -> None:
-    response = requests.get(f"{settings.PROMETHEUS_URL}/-/ready", timeout=TIMEOUT_SECONDS)
-    if response.status_code != 200:
-        raise ProbeFailed(f"{settings.PROMETHEUS_URL}/-/ready answered {response.status_code}")
+def probe_prometheus() -> str | None:
+    """Usable while one of PROMETHEUS_URLS is ready, as the summary fails over to it; a
+    replica of the pair that is not ready is named in the note, so on-call sees the pair
+    running on one leg before the second goes."""
+    urls = settings.PROMETHEUS_URLS
+    failures = []
+    for url in urls:
+        try:
+            response = requests.get(f"{url}/-/ready", timeout=TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            failures.append(f"{url}: {type(exc).__name__}: {exc}")
+            continue
+        if response.status_code != 200:
+            failures.append(f"{url}/-/ready answered {response.status_code}")
+    if len(failures) == len(urls):
+        raise ProbeFailed("; ".join(failures))
+    if failures:
+        return f"{len(urls) - len(failures)} of {len(urls)} ready; not ready: " + "; ".join(
+            failures
+        )
+    return None
 
 
-PROBES: dict[str, Callable[[], None]] = {
+PROBES: dict[str, Callable[[], str | None]] = {
     "database": probe_database,
     "redis": probe_redis,
     "prometheus": probe_prometheus,

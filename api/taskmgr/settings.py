@@ -275,7 +275,7 @@ LOGGING = {
 
 # --- observability (used by api/metrics, api/alerts, api/faults and /status) ---------
 
-# the summary asks these in order (the first that answers wins); /status asks PROMETHEUS_URL
+# the summary asks these in order (the first that answers wins); /status is ready while one is
 PROMETHEUS_URLS = env_list("PROMETHEUS_URLS", _SHARED["PROMETHEUS_URLS"])
 PROMETHEUS_URL = env_str("PROMETHEUS_URL", _SHARED["PROMETHEUS_URL"]).rstrip("/")
 FAULT_INJECTION_ENABLED = env_bool("FAULT_INJECTION_ENABLED", False)

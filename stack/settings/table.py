@@ -133,8 +133,8 @@ VARIABLES: tuple[Variable, ...] = (
         p.http_urls,
         to=(API, *BRIDGE_SIDE),
     ),
-    # the one Prometheus Grafana and the API's /status ask, and links' default: the single
-    # case of PROMETHEUS_URLS (by default its first entry)
+    # the one Prometheus Grafana asks (and the API's heartbeat check), and links' default:
+    # the single case of PROMETHEUS_URLS (by default its first entry)
     V(
         "PROMETHEUS_URL",
         _derive("PROMETHEUS_URLS", build=lambda urls: urls[0]),
