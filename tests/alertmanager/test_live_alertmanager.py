@@ -127,11 +127,10 @@ def test_api_down_inhibits_the_symptoms_and_the_dead_instances(alertmanager, rec
     post_alert(alertmanager, "ApiDown", "critical")
     post_alert(alertmanager, "ApiInstanceDown", "error", instance="api-1:8000")
     post_alert(alertmanager, "HighLatency", "warning")
+    post_alert(alertmanager, "AvailabilityBudgetFastBurn", "critical")
 
-    wait_until(
-        lambda: inhibited(alertmanager) == {"ApiInstanceDown", "HighLatency"},
-        "ApiInstanceDown and HighLatency to be inhibited",
-    )
+    symptoms = {"ApiInstanceDown", "HighLatency", "AvailabilityBudgetFastBurn"}
+    wait_until(lambda: inhibited(alertmanager) == symptoms, f"{sorted(symptoms)} inhibited")
     wait_until(lambda: deliveries(recorder, "firing"), "the ApiDown notice")
     assert notified(recorder) == {"ApiDown"}
 

@@ -124,4 +124,7 @@ def test_the_heartbeat_route_comes_first_and_repeats_every_heartbeat_interval(
 def test_only_the_whole_api_down_inhibits(rendered):
     [rule] = yaml.safe_load((rendered / "alertmanager.yml").read_text())["inhibit_rules"]
     assert rule["source_matchers"] == ['alertname="ApiDown"']
-    assert rule["target_matchers"] == ['alertname=~"ApiInstanceDown|HighErrorRate|HighLatency"']
+    assert rule["target_matchers"] == [
+        'alertname=~"ApiInstanceDown|HighErrorRate|HighLatency'
+        '|(Availability|Latency)Budget(Fast|Slow)Burn"'
+    ]
