@@ -3,14 +3,16 @@ collectors evaluated at scrape time."""
 
 from __future__ import annotations
 
-import glob
 import os
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from procmetrics.folder import fold_dead_workers, folder_lock
+from procmetrics.merged import FolderExposition
+
+# One per folder for the life of the process: it keeps what the folder's keys decode to.
+_FOLDERS: dict[str, FolderExposition] = {}
 
 
 def multiprocess_mode() -> bool:
@@ -19,37 +21,21 @@ def multiprocess_mode() -> bool:
     return "PROMETHEUS_MULTIPROC_DIR" in os.environ or "prometheus_multiproc_dir" in os.environ
 
 
-class SizedFilesCollector:
-    """MultiProcessCollector's merge over the folder minus files a starting worker has
-    created but not yet sized: prometheus_client opens a new file and only then extends
-    it, and reading it in between fails the whole scrape (a rare 500 while workers recycle)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def collect(self):
-        files = glob.glob(os.path.join(self.path, "*.db"))
-        return MultiProcessCollector.merge([f for f in files if _size(f) > 0], accumulate=True)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except FileNotFoundError:  # folded away meanwhile
-        return 0
-
-
 def exposition(multiproc_dir: str | None, *collectors: Collector) -> bytes:
-    """One scrape. With `multiproc_dir`, a fresh registry over the folder (dead workers
-    folded first, read under the folder's shared lock); without, the process's default
-    registry. `collectors` (values read at scrape time) are added either way."""
+    """One scrape. With `multiproc_dir`, the merge of the folder's files (dead workers
+    folded first, read under the folder's shared lock) as MultiProcessCollector +
+    generate_latest would print it; without, the process's default registry. The
+    `collectors` (values read at scrape time) come first either way."""
     registry = CollectorRegistry(auto_describe=False)
     for collector in collectors:
         registry.register(collector)
+    # Two expositions back to back are one valid text exposition.
     if not multiproc_dir:
-        # Two expositions back to back are one valid text exposition.
         return generate_latest(REGISTRY) + generate_latest(registry)
+    computed = generate_latest(registry)
     fold_dead_workers(multiproc_dir)
-    registry.register(SizedFilesCollector(multiproc_dir))
+    folder = _FOLDERS.get(multiproc_dir) or _FOLDERS.setdefault(
+        multiproc_dir, FolderExposition(multiproc_dir)
+    )
     with folder_lock(multiproc_dir, exclusive=False):
-        return generate_latest(registry)
+        return computed + folder()

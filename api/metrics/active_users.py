@@ -2,8 +2,9 @@
 
 Requests only add the user id to an in-process set (no I/O on the request path). A daemon
 thread per process flushes that set every FLUSH_SECONDS with one ZADD into KEY (member =
-user id, score = time seen). Each scrape trims members older than WINDOW_SECONDS and counts
-the rest, so every worker and every API instance reports the same number.
+user id, score = time seen). Reading the count trims members older than WINDOW_SECONDS and
+counts the rest, so every worker and every API instance reports the same number. Scrapes read
+that count from Redis in the background (ActiveUsersCollector), never on their own path.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 300
 FLUSH_SECONDS = 2.0
+# The count moves once per flush at most; a scrape may serve one that old.
+REFRESH_SECONDS = FLUSH_SECONDS
 
 
 class ActiveUsersRecorder:
@@ -91,12 +94,48 @@ def count_active_users(now: float | None = None) -> int:
 
 
 class ActiveUsersCollector:
-    """Scrape-time collector; a Redis failure omits the sample instead of failing the scrape."""
+    """Scrape-time collector that keeps Redis off the scrape's path: it serves the last
+    count read and, when that is older than REFRESH_SECONDS, has it re-read by a background
+    thread (the next scrape serves the new count). Only a process's first scrape, with
+    nothing to serve yet, waits for the read. A failed read omits the sample (the gap says
+    Redis is away) until a read succeeds again."""
+
+    def __init__(self, refresh_seconds: float = REFRESH_SECONDS) -> None:
+        self._refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._count: int | None = None
+        self._read_at: float | None = None  # monotonic; None until the first read ends
+        self._reader: threading.Thread | None = None
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._reader = None  # a forked worker inherits no thread
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            first = self._read_at is None
+            stale = first or time.monotonic() - self._read_at >= self._refresh_seconds
+            if stale and self._reader is None:
+                self._reader = threading.Thread(
+                    target=self._read, name="active-users-read", daemon=True
+                )
+                self._reader.start()
+            reader = self._reader
+        if first and reader is not None:
+            reader.join()
+        count = self._count
+        if count is not None:
+            yield GaugeMetricFamily(ACTIVE_USERS_NAME, ACTIVE_USERS_HELP, value=count)
+
+    def _read(self) -> None:
         try:
             count = count_active_users()
         except redis.RedisError as exc:
-            logger.warning("active users: omitted from this scrape, Redis failed: %s", exc)
-            return
-        yield GaugeMetricFamily(ACTIVE_USERS_NAME, ACTIVE_USERS_HELP, value=count)
+            logger.warning("active users: omitted from the scrapes, Redis failed: %s", exc)
+            count = None
+        with self._lock:
+            self._count, self._read_at, self._reader = count, time.monotonic(), None
+
+
+COLLECTOR = ActiveUsersCollector()

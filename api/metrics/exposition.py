@@ -1,8 +1,9 @@
 """/metrics: the Prometheus exposition, one consistent view over all gunicorn workers.
 
-procmetrics (shared with the alert bridge) builds it: in multiprocess mode a fresh registry
-over the shared folder per scrape, otherwise (runserver, tests) the process's default
-registry. Either way taskmgr_active_users is computed from Redis at scrape time.
+procmetrics (shared with the alert bridge) builds it: in multiprocess mode the merge of the
+shared folder's files (each file's keys decoded once), otherwise (runserver, tests) the
+process's default registry. Either way taskmgr_active_users comes from Redis, read in the
+background (metrics/active_users.py): a scrape waits for Redis only as a process's first.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 import procmetrics
-from metrics.active_users import ActiveUsersCollector
+from metrics.active_users import COLLECTOR as ACTIVE_USERS
 
 
 def _authorized(request: HttpRequest) -> bool:
@@ -28,7 +29,7 @@ def _authorized(request: HttpRequest) -> bool:
 
 
 def render_metrics() -> bytes:
-    return procmetrics.exposition(settings.PROMETHEUS_MULTIPROC_DIR, ActiveUsersCollector())
+    return procmetrics.exposition(settings.PROMETHEUS_MULTIPROC_DIR, ACTIVE_USERS)
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
