@@ -11,10 +11,18 @@ Slack a message for them.
 
 Finding them reads no more than it removes: the ``status=resolved`` index, oldest
 ``starts_at`` first, in batches (``ends_at`` ≥ ``starts_at``, so starts_at before the
-cutoff is a superset; each script checks the record's own ``ends_at``). Each batch is one
-short script (BATCH records, a few ms, plus a read of the outbox lists: short unless Slack
-has been away), PAUSE_SECONDS apart, so other clients are served between batches. The
-walk goes by rank: the records kept so far are the lowest ranks. A record entering the
+cutoff is a superset; each script checks the record's own ``ends_at``). Every Redis call is
+short, so a listing never waits long behind one: a batch is a rank read of BATCH index
+entries, an MGET of those records and one script over them (per record removed 16
+ZREMs, O(log n) each, two DELs and an LPOS per notification on each outbox list). The
+outbox lists are searched, never read whole; while they hold more than OUTBOX_LIMIT
+entries (Slack away for long) even a search is long, so the script removes nothing and
+the trim stops until its next run (``Trimmed.deferred``; the history grows past the
+retention meanwhile, as it does while messages are owed). The pacing adapts to the load:
+after each batch the trim pauses so that it works SHARE of its wall time (`pause_after`),
+so where every call takes longer (a loaded machine, a busy Redis) it yields longer too.
+
+The walk goes by rank: the records kept so far are the lowest ranks. A record entering the
 index below the walk meanwhile (a resolve) makes the next batch look at a kept one again; one
 leaving it (a reopen, another worker's trim) may make it skip one candidate, which the next
 trim takes. The script decides each removal on the record as it is then, never on the walk.
@@ -38,6 +46,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,41 +58,54 @@ from alertstore import layout, reader, records
 log = logging.getLogger("alertstore.trim")
 
 RETENTION_VARIABLE = "ALERT_HISTORY_RETENTION_DAYS"
-BATCH = 25  # records per script: 400 ZREMs, ~3 ms of Redis time on a loaded box (bench/trim.py)
-# between batches: the trim leaves Redis (and the core it shares) to the others most of
-# the time; 25 records per ~45 ms (loaded 2 cores) is still ~5 x 10^7 a day
-PAUSE_SECONDS = 0.02
+# records per script: 80 ZREMs, 0.4-0.7 ms of Redis time on a loaded 2-core box
+# (bench/trim.py), so a listing that arrives meanwhile waits little
+BATCH = 5
+# of its wall time the trim works (its calls, its own CPU); the rest it pauses. A batch's
+# work took 2-4 ms on that box: 120-240 records/s, 0.4-0.9M an hour, so a day's expiries
+# at 10,000 alerts a day take one to two minutes
+SHARE = 0.1
+# entries in the two outbox lists beyond which a trim waits (module docstring): an LPOS
+# over 1000 entries takes ~12 us on a loaded box, and a removal makes up to 4
+OUTBOX_LIMIT = 1000
 TRIM_INTERVAL_SECONDS = 3600.0  # the worker's schedule; a trim is idempotent
 RESOLVED_INDEX = layout.index_key(status="resolved")
 
 # KEYS: outbox pending, outbox processing, then the records (n), their fingerprint hashes
 # (n), then groups of layout.RECORD_INDEX_KEYS index keys (one per severity, alert_type).
-# ARGV: cutoff (ISO), dry run ('1' or '0'), n, then per record: id, its group's base (the
-# KEYS offset `reindex` takes). Returns {removed, kept, fingerprints removed, missing}.
+# ARGV: cutoff (ISO), dry run ('1' or '0'), n, outbox limit, then per record: id, its
+# group's base (the KEYS offset `reindex` takes). Returns {removed, kept, fingerprints
+# removed, missing, deferred (1: the outbox is over the limit, nothing done)}.
 _TRIM = (
     layout.LUA_REINDEX
     + """
-local cutoff, dry, n = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
-local queued = {}
-for _, list in ipairs({KEYS[1], KEYS[2]}) do
-  for _, entry in ipairs(redis.call('LRANGE', list, 0, -1)) do
-    local id = string.match(entry, '^(.*):%d+$')
-    if id then queued[id] = true end
+local cutoff, dry, n, limit = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) > limit then
+  return {0, 0, 0, 0, 1}
+end
+local function queued(id, count)
+  for k = 0, count - 1 do
+    local entry = id .. ':' .. k
+    if redis.call('LPOS', KEYS[1], entry) or redis.call('LPOS', KEYS[2], entry) then
+      return true
+    end
   end
+  return false
 end
 local removed, kept, fingerprints, missing = 0, 0, 0, 0
 for i = 1, n do
-  local id, base = ARGV[2 + 2 * i], tonumber(ARGV[3 + 2 * i])
+  local id, base = ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
   local raw = redis.call('GET', KEYS[2 + i])
   if not raw then
     missing = missing + 1
   else
     local rec = cjson.decode(raw)
     local keep = rec.status ~= 'resolved' or type(rec.ends_at) ~= 'string'
-      or rec.ends_at >= cutoff or queued[id] ~= nil
+      or rec.ends_at >= cutoff
     for _, note in ipairs(rec.notifications) do
       if note.state == 'pending' then keep = true end
     end
+    if not keep then keep = queued(id, #rec.notifications) end
     if keep then
       kept = kept + 1
     else
@@ -99,7 +121,7 @@ for i = 1, n do
     end
   end
 end
-return {removed, kept, fingerprints, missing}
+return {removed, kept, fingerprints, missing, 0}
 """
 )
 
@@ -141,12 +163,14 @@ def cutoff(now: datetime, days: int) -> datetime:
 class Trimmed:
     """What one trim did (or, dry, would do): records removed, candidates kept (resolved
     after the cutoff though started before it, or still owing a message), fingerprint
-    hashes removed, batches (script calls)."""
+    hashes removed, batches (script calls); deferred: it stopped at an outbox over
+    OUTBOX_LIMIT entries, the rest waits for a later trim."""
 
     removed: int = 0
     kept: int = 0
     fingerprints: int = 0
     batches: int = 0
+    deferred: bool = False
 
     def __add__(self, other: Trimmed) -> Trimmed:
         return Trimmed(
@@ -154,10 +178,19 @@ class Trimmed:
             self.kept + other.kept,
             self.fingerprints + other.fingerprints,
             self.batches + other.batches,
+            self.deferred or other.deferred,
         )
 
 
-def _batch(redis: redis_lib.Redis, ids: list[str], before: str, dry_run: bool) -> Trimmed:
+def pause_after(work: float, share: float = SHARE) -> float:
+    """Seconds to pause after a batch that took `work` seconds, so that the trim works
+    `share` of the time."""
+    return work * (1 - share) / share
+
+
+def _batch(
+    redis: redis_lib.Redis, ids: list[str], before: str, dry_run: bool, outbox_limit: int
+) -> Trimmed:
     """One script over these candidate ids (those gone meanwhile count as kept)."""
     raws = redis.mget([layout.record_key(i) for i in ids])
     found = [(i, json.loads(raw)) for i, raw in zip(ids, raws, strict=True) if raw]
@@ -178,9 +211,11 @@ def _batch(redis: redis_lib.Redis, ids: list[str], before: str, dry_run: bool) -
         *(layout.fingerprint_key(r["fingerprint"]) for _, r in found),
         *group_keys,
     ]
-    removed, kept, fingerprints, missing = redis.register_script(_TRIM)(
-        keys=keys, args=[before, "1" if dry_run else "0", len(found), *args]
+    removed, kept, fingerprints, missing, deferred = redis.register_script(_TRIM)(
+        keys=keys, args=[before, "1" if dry_run else "0", len(found), outbox_limit, *args]
     )
+    if deferred:
+        return Trimmed(batches=1, deferred=True)
     # gone meanwhile (another trim): its index entries went with it
     return Trimmed(removed, kept + missing + len(ids) - len(found), fingerprints, 1)
 
@@ -192,31 +227,38 @@ def trim(
     now: datetime | None = None,
     batch: int = BATCH,
     dry_run: bool = False,
-    pause: float = PAUSE_SECONDS,
+    share: float = SHARE,
+    outbox_limit: int = OUTBOX_LIMIT,
     stop: threading.Event | None = None,
 ) -> Trimmed:
     """Remove (dry_run: count) the records resolved before now - `days` days (module
-    docstring), `batch` at a time with `pause` seconds between, oldest starts_at first;
-    stops early when `stop` is set."""
+    docstring), `batch` at a time, oldest starts_at first, working `share` of the time;
+    stops early when `stop` is set, or deferred when the outbox holds more than
+    `outbox_limit` entries."""
     check_retention(days)
     if batch < 1:
         raise ValueError("batch must be at least 1")
+    if not 0 < share <= 1:
+        raise ValueError("share must be in (0, 1]")
     limit = cutoff(now or datetime.now(UTC), days)
     before, before_epoch = records.isoformat(limit), records.epoch(limit)
     total, rank = Trimmed(), 0
     stop = stop or threading.Event()
     while not stop.is_set():
+        started = time.perf_counter()
         window = redis.zrange(RESOLVED_INDEX, rank, rank + batch - 1, withscores=True)
         ids = [layout.text(member) for member, score in window if score < before_epoch]
         if not ids:
             break
-        done = _batch(redis, ids, before, dry_run)
+        done = _batch(redis, ids, before, dry_run, outbox_limit)
         total += done
+        if done.deferred:
+            break
         # what stays is below the next batch; dry, everything stays
         rank += len(ids) if dry_run else done.kept
         if len(ids) < len(window) or len(window) < batch:
             break  # reached the cutoff, or the end of the index
-        stop.wait(pause)
+        stop.wait(pause_after(time.perf_counter() - started, share))
     return total
 
 
@@ -227,6 +269,13 @@ def run(redis: redis_lib.Redis, days: int, stop: threading.Event) -> None:
         try:
             reader.check_schema(redis)  # another layout: its writer's business, not ours
             done = trim(redis, days=days, stop=stop)
+            if done.deferred:
+                log.warning(
+                    "history trim deferred: the Slack outbox holds over %d entries; "
+                    "next try in %gs",
+                    OUTBOX_LIMIT,
+                    TRIM_INTERVAL_SECONDS,
+                )
             if done.removed:
                 log.info(
                     "trimmed %d alert records resolved over %d days ago and %d fingerprint "
@@ -274,6 +323,12 @@ def main(argv: list[str] | None = None) -> int:
         f"before {records.isoformat(cutoff(now, days))} and {done.fingerprints} fingerprint "
         f"hashes; kept {done.kept} candidates (ended later, or a message still owed; "
         f"{done.batches} batches)"
+        + (
+            f"; stopped early: the Slack outbox holds over {OUTBOX_LIMIT} entries, the rest "
+            "waits for a later trim"
+            if done.deferred
+            else ""
+        )
     )
     return 0
 

@@ -1,38 +1,54 @@
-"""The history trim at 1M stored alerts: how long it takes, what a record costs in Redis, and
-list latency while a trim runs.
+"""The history trim at 1M stored alerts: what a record costs in Redis, list latency while a
+trim runs, how fast it trims, and that it removed exactly what it must.
 
     python -m bench.trim [--quick] [--size N]
 
-One private redis-server filled through the writer like bench/history.py (one alert a
-minute, every tenth still firing), then every Slack message marked sent (as a worker
-would, indexes moved), so the resolved ones may go. Memory: INFO used_memory before and
-after the fill, per record (its JSON and its 16 index entries). The retention is set so
-the older half of the history is due. Rounds interleaved: `reader.list_alerts` (a page of
-20, no filter and status=resolved) timed while no trim runs, then while
-`python -m alertstore.trim` (a separate process, as the worker's thread is beside the
-API) removes records, stopped after the round. Target: p95 while trimming within 1.5x of
-p95 without, per round. Then the rest of the trim, timed to the end.
+One private redis-server filled through the writer's own script like bench/history.py (one
+alert a minute, every tenth still firing: ages from ~2 years down), by two processes at
+once (disjoint alerts, so Redis runs one writer script while the other process builds its
+next batch), then every Slack message marked sent as a worker would (indexes moved) except
+those of every UNDELIVERED-th alert, which still owes one. Memory: INFO used_memory before
+and after, per record (its JSON, its fingerprint hash and its 16 index entries). The
+retention is set so that the oldest ~DUE alerts are due. Rounds interleaved
+(`bench.rounds.rotations`): `reader.list_alerts` (a page of 20, no filter and
+status=resolved) timed while no trim runs (twice: the A/A pair) and while
+`python -m alertstore.trim` (a separate process, as the worker's thread is beside the API)
+removes records, stopped after the round. Target: p95 while trimming within 1.5x of p95
+without, per round (`bench.compare.compared`). Then the rest of the trim, timed to the end,
+and checked: every due record gone with its fingerprint hash and every index entry, every
+record that must stay (firing, owing a message, ended after the cutoff) still there, every
+other record and index unchanged in size, each listing's total right.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 
+import redis as redis_lib
+
 import bench  # noqa: F401 - import roots
-from alertstore import layout, reader, records, trim
+from alertstore import layout, reader, records, trim, writer
 from bench import REPO, cli
-from bench.history import START, fill, label
-from bench.report import Result, judged, percentile, spread
+from bench.compare import compared
+from bench.history import BATCH, START, event, label
+from bench.report import Result, percentile
+from bench.rounds import rotations
 from testkit.redis_server import RedisServer
 
 SIZE, QUICK_SIZE = 1_000_000, 20_000
+DUE = 10_000  # about a week of the history at one alert a minute
+UNDELIVERED = 100  # every 100th alert still owes a message
+FILL_PROCESSES = 2
+MINUTE = timedelta(minutes=1)
 TARGET_RATIO = 1.5
 FILTERS = {"no filter": {}, "status=resolved": {"status": "resolved"}}
+VARIANTS = ("idle", "idle again", "trimming")
 MARK_BATCH = 1000
 
 # Mark every notification of these records sent and move them to the `sent` delivery
@@ -59,25 +75,71 @@ return n
 )
 
 
-def deliver_all(redis) -> None:
+def owes(i: int) -> bool:
+    """Alert i still owes Slack its messages: every UNDELIVERED-th of the oldest 2 x DUE
+    (a backlog of a few hundred outbox entries, as after a Slack outage)."""
+    return i % UNDELIVERED == 5 and i < 2 * DUE
+
+
+def deliver(redis, script, alerts: range) -> None:
+    """Mark the messages of these alerts sent (but those that `owes`), as a worker would."""
+    ids = [records.alert_id(e.fingerprint, e.starts_at) for e in map(event, alerts)]
+    ids = [alert_id for i, alert_id in zip(alerts, ids, strict=True) if not owes(i)]
+    found = [records.decode(raw) for raw in redis.mget(map(layout.record_key, ids))]
+    groups, keys, args = {}, [layout.record_key(i) for i in ids], []
+    for record in found:
+        group = record["severity"], record["alert_type"]
+        if group not in groups:
+            groups[group] = len(keys)
+            keys += layout.record_index_keys(*group)
+        args += [record["id"], groups[group]]
+    script(keys=keys, args=args)
+
+
+def _fill_share(url: str, part: int, count: int) -> None:
+    """Write alerts in BATCH runs part, part + FILL_PROCESSES, ... through the writer, and
+    deliver them."""
+    redis = redis_lib.Redis.from_url(url)
+    now = datetime.now(UTC)
     script = redis.register_script(_DELIVERED)
-    ids = [layout.text(m) for m in redis.zrange(layout.INDEX_KEY, 0, -1)]
-    for first in range(0, len(ids), MARK_BATCH):
-        batch = ids[first : first + MARK_BATCH]
-        found = [records.decode(raw) for raw in redis.mget(map(layout.record_key, batch))]
-        groups, keys, args = {}, [layout.record_key(i) for i in batch], []
-        for record in found:
-            group = record["severity"], record["alert_type"]
-            if group not in groups:
-                groups[group] = len(keys)
-                keys += layout.record_index_keys(*group)
-            args += [record["id"], groups[group]]
-        script(keys=keys, args=args)
+    for first in range(part * BATCH, count, FILL_PROCESSES * BATCH):
+        alerts = range(first, min(first + BATCH, count))
+        writer.record_transitions(
+            redis, map(event, alerts), now=now, cooldown_seconds=300, flap_window_seconds=3600
+        )
+        deliver(redis, script, alerts)
 
 
-def retention_for(size: int, now: datetime) -> int:
-    """Days that leave the newer half of a `size`-minute history kept."""
-    return math.ceil((now - (START + timedelta(minutes=size / 2))) / timedelta(days=1))
+def fill(redis, url: str, count: int) -> None:
+    """Alerts 0..count-1 written and delivered (module docstring); of the outbox the writer
+    queued, only the entries of the messages still owed stay."""
+    with multiprocessing.get_context("fork").Pool(FILL_PROCESSES) as pool:
+        pool.starmap(_fill_share, [(url, part, count) for part in range(FILL_PROCESSES)])
+    owed = [
+        records.decode(raw)
+        for raw in redis.mget(
+            layout.record_key(records.alert_id(e.fingerprint, e.starts_at))
+            for e in map(event, filter(owes, range(count)))
+        )
+    ]
+    redis.delete(layout.OUTBOX_PENDING_KEY)
+    entries = [
+        layout.outbox_entry(r["id"], n)
+        for r in owed
+        for n, note in enumerate(r["notifications"])
+        if note["state"] == "pending"
+    ]
+    if entries:
+        redis.rpush(layout.OUTBOX_PENDING_KEY, *entries)
+    stored = redis.zcard(layout.INDEX_KEY)
+    if stored != count:
+        raise RuntimeError(f"expected {count} stored alerts, the index holds {stored}")
+
+
+def retention_for(due: int, now: datetime) -> int:
+    """Whole days that leave about the oldest `due` alerts before the cutoff (at most a
+    day's worth fewer)."""
+    return math.ceil((now - (START + timedelta(minutes=due))) / timedelta(days=1))
 
 
 def list_ms(redis, filters: dict) -> float:
@@ -95,17 +157,21 @@ def start_trim(url: str, days: int) -> subprocess.Popen:
 
 
 def measure(redis, url: str, days: int, *, rounds: int, calls: int):
-    """(filter, trimming?) -> per round, the ms of each list call."""
-    samples = {(name, busy): [] for name in FILTERS for busy in (False, True)}
-    for _ in range(rounds):
-        for busy in (False, True):
+    """(filter, variant) -> per round, the ms of each list call."""
+    samples = {(name, variant): [] for name in FILTERS for variant in VARIANTS}
+    for filters in FILTERS.values():  # warm up (the first calls after the fill are slower)
+        for _ in range(calls):
+            list_ms(redis, filters)
+    for _, order in rotations(VARIANTS, rounds):
+        for variant in order:
+            busy = variant == "trimming"
             if busy:
                 before = redis.zcard(trim.RESOLVED_INDEX)
                 process = start_trim(url, days)
                 while redis.zcard(trim.RESOLVED_INDEX) == before:  # its batches have begun
                     time.sleep(0.01)
             for name, filters in FILTERS.items():
-                samples[name, busy].append([list_ms(redis, filters) for _ in range(calls)])
+                samples[name, variant].append([list_ms(redis, filters) for _ in range(calls)])
             if busy:
                 if process.poll() is not None:
                     raise RuntimeError("the trim ended within the round: more records needed")
@@ -114,75 +180,123 @@ def measure(redis, url: str, days: int, *, rounds: int, calls: int):
     return samples
 
 
+def old_members(redis, cutoff_epoch: float) -> dict[str, set[bytes]]:
+    """Every index key -> its members that started before the cutoff."""
+    return {
+        layout.text(key): set(redis.zrange(key, "-inf", f"({cutoff_epoch!r}", byscore=True))
+        for key in redis.scan_iter(match=f"{layout.INDEX_KEY_PREFIX}*", count=1000)
+    }
+
+
+def check(redis, size: int, before: dict, sizes: dict, cutoff: datetime) -> tuple[int, int]:
+    """Raise unless the trim removed exactly the due records (module docstring); (removed,
+    kept though started before the cutoff)."""
+    limit = records.isoformat(cutoff)
+    old = {i: event(i) for i in range(min(size, math.ceil((cutoff - START) / MINUTE)))}
+    gone = [
+        i
+        for i, e in old.items()
+        if e.status == "resolved" and records.isoformat(e.ends_at) < limit and not owes(i)
+    ]
+    kept = old.keys() - set(gone)
+    ids = {i: records.alert_id(e.fingerprint, e.starts_at) for i, e in old.items()}
+    removed = {ids[i].encode() for i in gone}
+    after = old_members(redis, records.epoch(cutoff))
+    for key, members in before.items():
+        if after.get(key, set()) != members - removed:
+            raise RuntimeError(f"{key}: its entries before the cutoff are not the kept ones")
+        if redis.zcard(key) != sizes[key] - len(members & removed):
+            raise RuntimeError(f"{key}: entries after the cutoff changed")
+    for alerts, want in ((gone, 0), (kept, 1)):
+        keys = [
+            k
+            for i in alerts
+            for k in (layout.record_key(ids[i]), layout.fingerprint_key(old[i].fingerprint))
+        ]
+        for first in range(0, len(keys), MARK_BATCH):
+            chunk = keys[first : first + MARK_BATCH]
+            if redis.exists(*chunk) != want * len(chunk):
+                raise RuntimeError("a due record or its hash kept, or a kept one removed")
+    resolved = size - math.ceil(size / 10)  # every tenth fires
+    for filters, total in (({}, size - len(gone)), ({"status": "resolved"}, resolved - len(gone))):
+        if reader.list_alerts(redis, limit=20, **filters)[0] != total:
+            raise RuntimeError(f"listing {filters}: total is not {total}")
+    return len(gone), len(kept)
+
+
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--size",
         type=int,
         help=f"alerts stored (default {SIZE}, --quick {QUICK_SIZE}): a smaller history on a "
-        "loaded machine (filling 1M takes 5 min on an idle one)",
+        "loaded machine (filling 1M takes ~3 min)",
     )
 
 
 def run(args) -> list[Result]:
     size = args.size or (QUICK_SIZE if args.quick else SIZE)
-    rounds, calls = (2, 50) if args.quick else (5, 400)
+    rounds, calls = (2, 50) if args.quick else (7, 300)
     server = RedisServer().start()
     try:
         redis = server.client()
         empty = int(redis.info("memory")["used_memory"])
         started = time.monotonic()
-        fill(redis, size)
-        deliver_all(redis)
+        fill(redis, server.url, size)
         cli.log(f"trim: {size} alerts stored and delivered in {time.monotonic() - started:.0f}s")
         per_record = (int(redis.info("memory")["used_memory"]) - empty) / size
-        now = datetime.now(UTC)
-        days = retention_for(size, now)
+        days = retention_for(min(DUE, size // 2), datetime.now(UTC))
+        # the final trim's time: after the rounds', so theirs remove a subset of its
+        final = datetime.now(UTC) + timedelta(hours=1)
+        horizon = trim.cutoff(final, days)
+        before = old_members(redis, records.epoch(horizon))
+        sizes = {key: redis.zcard(key) for key in before}
         samples = measure(redis, server.url, days, rounds=rounds, calls=calls)
-        left = redis.zcard(layout.INDEX_KEY)
+        in_rounds = size - redis.zcard(layout.INDEX_KEY)
         redis.config_resetstat()
         started = time.monotonic()
-        done = trim.trim(redis, days=days, now=now)
+        done = trim.trim(redis, days=days, now=final)
         took = time.monotonic() - started
         script = redis.info("commandstats")["cmdstat_evalsha"]  # the trim's batches only
-        kept = redis.zcard(layout.INDEX_KEY)
+        removed, old_kept = check(redis, size, before, sizes, horizon)
         after = int(redis.info("memory")["used_memory"])
     finally:
         server.cleanup()
-    removed = size - kept
     results = [
         Result(
-            f"alert history memory per record ({label(size)} through the writer, JSON + 16 "
-            "index entries, every message sent; INFO used_memory delta / records)",
+            f"alert history memory per record ({label(size)} through the writer, JSON + "
+            "fingerprint hash + 16 index entries, messages sent; INFO used_memory delta / "
+            "records)",
             f"{per_record:.0f} bytes; used_memory {(empty + per_record * size) / 2**20:.0f} MiB "
             f"full, {after / 2**20:.0f} MiB after trimming {removed} (the allocator keeps some)",
         ),
         Result(
-            f"history trim, {label(size)} stored (one a minute, the older half due, every "
-            f"tenth firing): the last {done.removed} removals, batches of {trim.BATCH}",
-            f"{took:.1f} s = {done.removed / took:.0f} records/s, "
-            f"{took / max(1, done.batches) * 1000:.1f} ms per batch with its "
-            f"{trim.PAUSE_SECONDS * 1000:g} ms pause, of which Redis ran the script "
-            f"{script['usec_per_call'] / 1000:.1f} ms; "
-            f"{size - left} removed "
-            f"during the rounds before, {kept} kept",
+            f"history trim, {label(size)} stored (one a minute, the oldest ~{min(DUE, size // 2)}"
+            f" due, every tenth firing, every {UNDELIVERED}th owing a message): the last "
+            f"{done.removed} removals, batches of {trim.BATCH} working {trim.SHARE:.0%} of the "
+            "time; checked after: exactly the due ones gone, with their hashes and index entries",
+            f"{took:.1f} s = {done.removed / took:.0f} records/s "
+            f"({done.removed / took * 3600 / 1e6:.2f}M an hour), "
+            f"{took / max(1, done.batches) * 1000:.1f} ms per batch with its pause, of which "
+            f"Redis ran the script {script['usec_per_call'] / 1000:.2f} ms; "
+            f"{in_rounds} removed during the rounds before; {old_kept} older than the cutoff "
+            "kept (firing, owing a message, or ended after it)",
         ),
     ]
     for name in FILTERS:
-        ratios = [
-            percentile(busy, 95) / percentile(idle, 95)
-            for busy, idle in zip(samples[name, True], samples[name, False], strict=True)
-        ]
-        p = {busy: list(chain(*samples[name, busy])) for busy in (False, True)}
+        p95 = {variant: [percentile(r, 95) for r in samples[name, variant]] for variant in VARIANTS}
+        every = {v: list(chain(*samples[name, v])) for v in ("idle", "trimming")}
         results.append(
-            judged(
+            compared(
                 f"alert history list (page of 20), {name}, {label(size)} stored: p95 while "
                 "`python -m alertstore.trim` runs / p95 while not, per round",
-                f"{spread(ratios)}; idle p50 {percentile(p[False], 50):.2f} ms p95 "
-                f"{percentile(p[False], 95):.2f} ms, trimming p50 {percentile(p[True], 50):.2f} "
-                f"ms p95 {percentile(p[True], 95):.2f} ms",
-                ratios,
-                "≤",
-                TARGET_RATIO,
+                p95["trimming"],
+                p95["idle"],
+                sign="≤",
+                bound=TARGET_RATIO,
+                unit="ms p95",
+                aa=[a / b for a, b in zip(p95["idle again"], p95["idle"], strict=True)],
+                note=f"p50 idle {percentile(every['idle'], 50):.2f} ms, trimming "
+                f"{percentile(every['trimming'], 50):.2f} ms",
             )
         )
     return results

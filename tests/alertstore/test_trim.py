@@ -292,3 +292,37 @@ def test_the_worker_thread_trims_until_stopped(store):
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_an_entry_being_delivered_keeps_its_record(store):
+    old = old_delivered_record(store)
+    store.rpush(layout.OUTBOX_PROCESSING_KEY, layout.outbox_entry(old, 0))  # a worker's crash
+    done = trim.trim(store, days=1)
+    assert (done.removed, done.kept) == (0, 1) and store.exists(layout.record_key(old))
+
+
+def test_a_long_outbox_defers_the_trim_until_it_drains(store):
+    old = old_delivered_record(store)
+    owed = [layout.outbox_entry(f"other{n}", 0) for n in range(4)]  # Slack away: a backlog
+    store.rpush(layout.OUTBOX_PENDING_KEY, *owed)
+    before = snapshot(store)
+
+    done = trim.trim(store, days=1, outbox_limit=3)
+    assert done.deferred and done.removed == 0
+    assert snapshot(store) == before
+
+    store.lpop(layout.OUTBOX_PENDING_KEY)  # delivered: 3 left
+    done = trim.trim(store, days=1, outbox_limit=3)
+    assert not done.deferred and done.removed == 1 and not store.exists(layout.record_key(old))
+
+
+def test_the_pause_grows_with_the_time_a_batch_took():
+    assert trim.pause_after(0.002, share=0.1) == pytest.approx(0.018)
+    assert trim.pause_after(0.010, share=0.1) == pytest.approx(0.090)
+    assert trim.pause_after(0.010, share=1) == 0
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.5])
+def test_a_share_outside_0_to_1_is_refused(store, share):
+    with pytest.raises(ValueError, match="share"):
+        trim.trim(store, days=1, share=share)
