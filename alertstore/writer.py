@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import redis as redis_lib
+from redis.commands.core import Script
 
 from alertstore import layout, lifecycle, records
 
@@ -194,6 +195,9 @@ return reply
 """
 )
 
+# registered once (bytes: no client's encoder needed): its SHA1 is not recomputed per call
+_APPLY = Script(None, _APPLY_EVENTS.encode())
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -264,7 +268,7 @@ def _apply(
             item.facts,
         ]
     try:
-        reply = redis.register_script(_APPLY_EVENTS)(keys=keys, args=args)
+        reply = _APPLY(keys=keys, args=args, client=redis)
     except redis_lib.ResponseError as exc:
         refused, _, found = str(exc).partition("SCHEMA ")
         if not refused and found:
