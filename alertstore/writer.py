@@ -9,6 +9,7 @@ A notification's delivery state is `alertstore.notifications`'.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -199,6 +200,13 @@ return reply
 _APPLY = Script(None, _APPLY_EVENTS.encode())
 
 
+@functools.lru_cache(maxsize=1024)
+def _index_keys(severity: str, alert_type: str) -> tuple[bytes, ...]:
+    """layout.record_index_keys, encoded once: they are 48 of a webhook's ~70 script
+    arguments, and redis-py sends bytes as they are."""
+    return tuple(key.encode() for key in layout.record_index_keys(severity, alert_type))
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one event did: `superseded` is the older instance it resolved (lifecycle)."""
@@ -255,7 +263,7 @@ def _apply(
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
-        keys += layout.record_index_keys(item.severity, item.alert_type)
+        keys += _index_keys(item.severity, item.alert_type)
         ends_at = item.ends_at or now
         args += [
             item.event,

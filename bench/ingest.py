@@ -23,14 +23,14 @@ figures; 2026-12-01): in Redis, the lifecycle script takes ~70 µs per alert aga
 reference's ~6 µs, about half of it the record's 16 index entries (ZADDs), the rest the
 record's decode and encode, the fingerprint's state, the outbox entry and the rules table
 the script builds on every call (~7 µs). In the app, packing the script's 70 arguments
-(48 of them the declared index keys) takes ~40 µs and building the full record ~16 µs;
-the token compare and both counters ~2 µs, validation ~5 µs. The JSON body is parsed once,
-validated once, and one EVALSHA is the webhook's only round trip to Redis (a HighErrorRate
-or HighLatency firing also reads its record first, for bridge.prom). Removed on the way:
-a pinned Redis client built per webhook (~60 µs, needed only for WAIT) and the script's
-SHA1 per call. What is left to win needs the index keys named inside the script from
-severity and alert_type rather than passed (layout.LUA_REINDEX, shared with the
-notifications and trim scripts).
+(48 of them the declared index keys, sent pre-encoded) takes ~35 µs and building the full
+record ~16 µs; the token compare and both counters ~2 µs, validation ~5 µs. The JSON body
+is parsed once, validated once, and one EVALSHA is the webhook's only round trip to Redis
+(a HighErrorRate or HighLatency firing also reads its record first, for bridge.prom).
+Removed on the way: a pinned Redis client built per webhook (~60 µs, needed only for
+WAIT), the script's SHA1 per call, the index keys' encoding per call. What is left to win
+needs the index keys named inside the script from severity and alert_type rather than
+passed (layout.LUA_REINDEX, shared with the notifications and trim scripts).
 
 Targets: ours ≥ 0.8 of the reference's rate (issue 16), and ≥ 1,000 alerts/s.
 """
@@ -61,7 +61,7 @@ TARGET = 1_000
 WHERE = (
     "ours does beyond the reference: Redis runs the lifecycle script (16 index entries,"
     " record decode and encode, fingerprint state, outbox entry: ~70 µs unloaded against"
-    " 6 µs), the app packs its 70 arguments (48 index keys, ~40 µs) and builds the full"
+    " 6 µs), the app packs its 70 arguments (48 index keys, ~35 µs) and builds the full"
     " record (~16 µs); token and counters ~2 µs; one Redis round trip, JSON parsed once"
 )
 
