@@ -142,6 +142,17 @@ class Durability:
     replicas: int = 0  # 0: nothing asked (a single server)
     timeout_ms: int = 1000
 
+    @contextmanager
+    def session(self, client: redis.Redis) -> Iterator[redis.Redis]:
+        """The client to write on and `confirm` with: `client` itself when nothing is
+        waited for (building a pinned client costs a webhook more than its own parsing);
+        else one of its connections, pinned for the block."""
+        if self.replicas == 0:
+            yield client
+            return
+        with pinned(client) as one:
+            yield one
+
     def confirm(self, client: redis.Redis) -> None:
         """Raise NotReplicated unless the writes made so far on `client`'s connection
         (a pinned one) reached the replicas within the bound."""

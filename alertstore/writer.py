@@ -9,6 +9,7 @@ A notification's delivery state is `alertstore.notifications`'.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import redis as redis_lib
+from redis.commands.core import Script
 
 from alertstore import layout, lifecycle, records
 
@@ -194,6 +196,16 @@ return reply
 """
 )
 
+# registered once (bytes: no client's encoder needed): its SHA1 is not recomputed per call
+_APPLY = Script(None, _APPLY_EVENTS.encode())
+
+
+@functools.lru_cache(maxsize=1024)
+def _index_keys(severity: str, alert_type: str) -> tuple[bytes, ...]:
+    """layout.record_index_keys, encoded once: they are 48 of a webhook's ~70 script
+    arguments, and redis-py sends bytes as they are."""
+    return tuple(key.encode() for key in layout.record_index_keys(severity, alert_type))
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -251,7 +263,7 @@ def _apply(
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
-        keys += layout.record_index_keys(item.severity, item.alert_type)
+        keys += _index_keys(item.severity, item.alert_type)
         ends_at = item.ends_at or now
         args += [
             item.event,
@@ -264,7 +276,7 @@ def _apply(
             item.facts,
         ]
     try:
-        reply = redis.register_script(_APPLY_EVENTS)(keys=keys, args=args)
+        reply = _APPLY(keys=keys, args=args, client=redis)
     except redis_lib.ResponseError as exc:
         refused, _, found = str(exc).partition("SCHEMA ")
         if not refused and found:

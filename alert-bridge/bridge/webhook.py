@@ -66,8 +66,9 @@ def receive():
     now = datetime.now(UTC)
     try:
         events = _measured(get_redis(), events, now, config)
-        # one connection for the write and its WAIT, which covers that connection's writes
-        with connection.pinned(get_redis()) as store:
+        # with WAIT, one connection for the write and its WAIT (which covers that
+        # connection's writes)
+        with config.durability.session(get_redis()) as store:
             outcomes = writer.record_transitions(
                 store,
                 events,
