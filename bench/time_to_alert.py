@@ -169,8 +169,9 @@ def _onset_to_page(stack: Stack, share: float, page: Callable[[], T | None]) -> 
         generator.start()
     try:
         # A fresh Prometheus adds its targets ~5 s after /-/ready (the scrape manager's
-        # reload tick, prometheus/prometheus#14073); from its first samples on, a running
-        # system's window full of healthy traffic.
+        # reload tick, prometheus/prometheus#14073). From its first samples on, a rule
+        # window of healthy traffic: the onset then meets a window as full as a running
+        # system's (at 20 % errors, how long the ratio takes to cross depends on it).
         wait_until(
             lambda: stack.query(f"{_inlined(REQUESTS_RATE, records)} > 0"),
             timeout=DEADLINE_SECONDS,
