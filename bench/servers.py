@@ -1,20 +1,26 @@
-"""Real servers for the benchmarks: the API and the alert bridge under gunicorn.
+"""Real servers for the benchmarks: the API and the alert bridge under gunicorn, and a
+recording webhook stand-in for reference pipelines.
 
-Each runs exactly as the Procfile starts it (`gunicorn -c gunicorn.conf.py ...` in its own
-folder) on a free port, with what the stack's `api.env` / `bridge.env` would hold
-(stack/envfiles.py) and its files in the benchmark's temp dir, through the tests'
-ServerProcess (waits until ready, always stopped, log tail on failure).
+The API and the bridge run exactly as the Procfile starts them (`gunicorn -c
+gunicorn.conf.py ...` in its own folder) on a free port, with what the stack's `api.env` /
+`bridge.env` would hold (stack/envfiles.py) and their files in the benchmark's temp dir,
+through the tests' ServerProcess (waits until ready, always stopped, log tail on failure).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from bench import API_DIR, BRIDGE_DIR, REPO
 from stack.envfiles import shared_env
@@ -127,3 +133,47 @@ def bridge_server(tmp: Path, *, redis_url: str, token: str, workers: int | None 
         "bridge", argv, log_dir=tmp, env=env, cwd=BRIDGE_DIR, ready_url=f"{url}/health"
     )
     return Server(url, process)
+
+
+class Recorder:
+    """A webhook stand-in that answers every POST 200 and keeps (arrival time, JSON body):
+    the receiving end of a reference pipeline, where Slack's validation has no place."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._posts: list[tuple[float, Any]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                arrived = time.time()
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with recorder._lock:
+                    recorder._posts.append((arrived, json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def posts(self) -> list[tuple[float, Any]]:
+        with self._lock:
+            return list(self._posts)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
