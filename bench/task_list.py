@@ -280,7 +280,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> list[Result]:
-    requests, rounds = (30, 5) if args.quick else (300, 7)
+    requests, rounds = (30, 5) if args.quick else (200, 15)
     seconds, wrk_rounds = (1, 1) if args.quick else (10, 3)
     rows = []
     with workspace("task-list") as (tmp, redis, stack):
