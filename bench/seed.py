@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import bench  # noqa: F401 - import roots
 
-TASKS = 25  # more than one page of 20, so the page is full and `next` is set
+TASKS = 500  # the list at a realistic size: 25 pages of 20, so `next` is set
 USERNAME = "bench"
 
 

@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.filters import AlertFilterSerializer, AlertWindowSerializer
-from alerts.pagination import AlertPagination
 from alerts.selectors import alert_get, alert_list, alert_stats
 from alerts.serializers import AlertPageSerializer, AlertRecordSerializer
 from alerts.stats import AlertStatsSerializer
+from taskmgr.pagination import PageNumberPagination
 from taskmgr.schema import ErrorSerializer
 
 
@@ -26,8 +26,8 @@ class AlertListApi(APIView):
     def get(self, request):
         filters = AlertFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = AlertPagination()
-        records = paginator.paginate_store(
+        paginator = PageNumberPagination()
+        records = paginator.paginate_counted(
             request,
             lambda offset, limit: alert_list(offset=offset, limit=limit, **filters.validated_data),
         )

@@ -41,6 +41,18 @@ return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
 """
 
 
+_scripts: dict[object, object] = {}
+
+
+def _script(client):
+    """The sliding log registered on `client` (EVALSHA, loaded on demand), once per client:
+    registering hashes the script."""
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(_SLIDING_LOG)
+    return script
+
+
 class RateLimiterUnavailable(APIException):
     status_code = 503
     default_detail = LIMITER_UNAVAILABLE
@@ -67,7 +79,7 @@ class _StrictRateMixin:
             raise RateLimiterUnavailable() from None
 
     def _count(self, key: str, now: float) -> bool:
-        script = redis_client().register_script(_SLIDING_LOG)  # EVALSHA, loaded on demand
+        script = _script(redis_client())
         allowed, oldest = script(
             keys=[throttle_key(key)],
             args=[now, self.duration, self.num_requests, f"{now}:{uuid.uuid4().hex[:8]}"],

@@ -23,9 +23,8 @@ from idempotency.services import idempotent_response
 from taskmgr.schema import ErrorSerializer
 from tasks import etags
 from tasks.filters import TaskFilter
-from tasks.selectors import task_get_for, task_list_for, task_stats_for
+from tasks.selectors import task_get_for, task_pages_for, task_stats_for
 from tasks.serializers import (
-    TASK_ROW_COLUMNS,
     PreconditionFailedSerializer,
     TaskInputSerializer,
     TaskOutputSerializer,
@@ -112,8 +111,8 @@ class TaskViewSet(viewsets.GenericViewSet):
     serializer_class = TaskOutputSerializer
 
     def list(self, request):
-        tasks = task_list_for(user=request.user, filters=request.query_params)
-        rows = self.paginate_queryset(tasks.values_list(*TASK_ROW_COLUMNS))
+        fetch = task_pages_for(user=request.user, filters=request.query_params)
+        rows = self.paginator.paginate_counted(request, fetch)
         return self.get_paginated_response(task_rows_output(rows))
 
     def create(self, request):

@@ -207,6 +207,48 @@ def test_page_beyond_the_end_is_404(auth_client, user, make_task):
     assert "detail" in response.json()
 
 
+def test_last_page_by_name(auth_client, user, make_task):
+    for i in range(45):
+        make_task(user, title=f"t{i}")
+
+    body = auth_client.get(f"{TASKS}?page=last").json()
+
+    assert body["count"] == 45
+    assert [task["title"] for task in body["results"]] == ["t4", "t3", "t2", "t1", "t0"]
+    assert body["next"] is None
+    assert body["previous"].endswith("?page=2")
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "1.5"])
+def test_invalid_page_is_404(auth_client, user, make_task, page):
+    make_task(user)
+
+    response = auth_client.get(f"{TASKS}?page={page}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_an_empty_list_is_one_empty_page(auth_client):
+    body = auth_client.get(TASKS).json()
+
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("query", ["", "?status=TODO", "?search=t&ordering=title"])
+def test_a_page_is_one_query_after_authentication(auth_client, user, make_task, query):
+    for i in range(25):
+        make_task(user, title=f"t{i}")
+    auth_client.get(f"{TASKS}{query}")  # warm up: nothing lazy left to load
+
+    with CaptureQueriesContext(connection) as captured:
+        body = auth_client.get(f"{TASKS}{query}").json()
+
+    assert body["count"] == 25
+    task_queries = [q for q in captured if "tasks_task" in q["sql"]]
+    assert len(captured) == 2 and len(task_queries) == 1, [q["sql"] for q in captured]
+
+
 def test_list_query_count_does_not_grow_with_the_page(client_for, make_user, make_task):
     def queries_for(n: int) -> int:
         owner = make_user()
