@@ -1,8 +1,9 @@
 """Every write to tasks. The model's rules are checked here too (`full_clean`), so a caller
 other than the API (a shell, a command) cannot store a blank title or an unknown status.
 
-The business counters are counted here, where the events happen, after the row is saved:
-a task created, a task moved to DONE (by mark_done or by an update that sets it).
+The business counters are counted here, where the events happen, once the row is committed
+(`on_commit`): a task created, a task moved to DONE (by mark_done or by an update that sets
+it). A write rolled back (an Idempotency-Key race's loser, a 5xx) counts nothing.
 
 Every change is one conditional UPDATE (`... WHERE id = ? AND version = ?`, the version the
 task was read at) that also increments the version, so two writers that read the same
@@ -14,6 +15,7 @@ last writer wins as it always did, and each version still names exactly one stat
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from metrics import instruments
@@ -42,7 +44,7 @@ def task_create(
     )
     task.full_clean()
     task.save()
-    instruments.tasks_created_total.inc()
+    transaction.on_commit(instruments.tasks_created_total.inc)
     return task
 
 
@@ -94,7 +96,7 @@ def task_update(*, task: Task, data: dict, conditional: bool = False) -> Task:
             break
         task = _lost(task, conditional=conditional)
     if task.status == Status.DONE and not was_done:
-        instruments.tasks_completed_total.inc()
+        transaction.on_commit(instruments.tasks_completed_total.inc)
     return task
 
 
@@ -103,7 +105,7 @@ def task_mark_done(*, task: Task, conditional: bool = False) -> Task:
     while task.status != Status.DONE:
         task.status = Status.DONE
         if _write(task, ["status"]):
-            instruments.tasks_completed_total.inc()
+            transaction.on_commit(instruments.tasks_completed_total.inc)
             break
         task = _lost(task, conditional=conditional)
     return task

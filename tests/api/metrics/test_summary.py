@@ -206,6 +206,7 @@ def test_the_summary_from_a_real_prometheus(observed_api):
     assert latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"], body
     assert latency["min"] <= latency["max"], body
     assert body["time_window"] == observed.stack.window_label
+
     # 10 of ~48 requests failed: a 99.9 % budget is long overspent, once the budget record
     # (summed from the 5m-window records at their step) has taken the errors in. The fast
     # profile's 5m window is 5 s: on a loaded machine a late scrape can leave a burst

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.servers import ApiServer, manage
 
@@ -130,6 +131,17 @@ def test_with_redis_down_the_database_still_runs_a_key_once(api_server):
 
     assert {answer.status_code for answer in answers} <= {201, 409}, [a.text for a in answers]
     assert len(_tasks(api.url, auth)) == 1
+    # the losers' inserts were rolled back, and so was their count
+    assert _tasks_created(api.url) == 1
+
+
+def _tasks_created(base: str) -> float:
+    scraped = requests.get(f"{base}/metrics", timeout=30)
+    assert scraped.status_code == 200, scraped.text
+    for family in text_string_to_metric_families(scraped.text):
+        if family.name == "taskmgr_tasks_created":
+            return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
+    raise AssertionError("taskmgr_tasks_created_total is not exported")
 
 
 def test_a_replay_after_a_restart_still_replays(api_server, redis_server):
