@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from alertstore import trim
 from alertstore.connection import Durability, RedisTarget
 from stack.settings.parsers import MAX_ACK_TTL_SECONDS
 from stack.tokens import MIN_SIGNING_KEY_LENGTH, token_problem
@@ -42,6 +43,7 @@ class BridgeConfig:
     alertmanager_warmup_seconds: float  # an Alertmanager younger than this decides no resolve
     starts_at_tolerance_seconds: float  # startsAt this close: one instance (a Prometheus pair)
     heartbeat_timeout_seconds: float
+    alert_history_retention_days: int  # the worker's trimmer removes what resolved before
     host: str  # the web app (gunicorn) and the worker's /metrics listen here
     port: int
     outbox_metrics_port: int
@@ -181,6 +183,13 @@ def _flag(name: str, raw: str) -> bool:
     return raw.strip().lower() == "true"
 
 
+def _retention(name: str, raw: str) -> int:
+    try:
+        return trim.check_retention(raw)  # the store's rule, also `python -m alertstore.trim`'s
+    except trim.RetentionError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _text(name: str, raw: str) -> str:
     return raw
 
@@ -205,6 +214,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
     ("ALERTMANAGER_WARMUP_SECONDS", "alertmanager_warmup_seconds", _number(float)),
     ("ALERT_STARTS_AT_TOLERANCE_SECONDS", "starts_at_tolerance_seconds", _number(float)),
     ("HEARTBEAT_TIMEOUT_SECONDS", "heartbeat_timeout_seconds", _number(float)),
+    ("ALERT_HISTORY_RETENTION_DAYS", "alert_history_retention_days", _retention),
     ("BRIDGE_HOST", "host", _text),
     ("BRIDGE_PORT", "port", _number(int)),
     ("OUTBOX_METRICS_PORT", "outbox_metrics_port", _number(int)),

@@ -332,8 +332,7 @@ def main() -> int:
     )
     try:
         config = BridgeConfig.from_env()
-        retention_days = trim.retention_days()
-    except (ConfigError, trim.RetentionError) as exc:
+    except ConfigError as exc:
         print(f"bridge.delivery: {exc}", file=sys.stderr)
         return 2
     if config.multiproc_dir:
@@ -361,7 +360,10 @@ def main() -> int:
         target=reconcile.run, args=(config, store, stop), name="reconciler", daemon=True
     ).start()
     threading.Thread(
-        target=trim.run, args=(store, retention_days, stop), name="trimmer", daemon=True
+        target=trim.run,
+        args=(store, config.alert_history_retention_days, stop),
+        name="trimmer",
+        daemon=True,
     ).start()
     # the delivery loop's own client of one connection: its WAITs cover all its writes
     delivering = connection.connect(config.redis_target, timeout=timeout, max_connections=1)
