@@ -133,7 +133,8 @@ RULES = (
         "there) while it still fires; dropping this would leave Slack and the history saying "
         "resolved for the rest of the incident. A stale firing from a lagging HA peer looks "
         "the same (same startsAt; the resolve's endsAt tells nothing apart) and reopens too: "
-        "reconciliation, asking every Alertmanager, resolves it again within one interval. "
+        "reconciliation, asking every Alertmanager, resolves it again once it has been "
+        "missing for a warm-up (bridge.reconcile). "
         "A false FIRING that corrects itself beats a missed page",
         notify="firing", send=True,
     ),

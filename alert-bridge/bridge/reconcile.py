@@ -9,7 +9,8 @@ and unprocessed; resolved ones are not listed), and for each firing record:
 
 * no Alertmanager that answered has its instance (fingerprint + startsAt, within the
   tolerance of `records.same_instance`: a Prometheus pair's Alertmanagers may hold the
-  other replica's startsAt, layout.py "Record identity") → resolved,
+  other replica's startsAt, layout.py "Record identity"), in every round for at least
+  `alertmanager_warmup_seconds` (see "Missing for a while" below) → resolved,
   resolution "inferred" (`writer.resolve_inferred`, a resolved message that says so), with
   the value at resolve and the peak asked of Prometheus first, within the budget
   (`bridge.prom`: the message is built from the record, so they are stored with it);
@@ -28,13 +29,26 @@ record falsely, while its kept notification log would hold back the FIRING that 
 follow. Records are read *before* asking: a record stored after the
 question could be missing from the answers only because it is newer. Heartbeat alerts are
 not incidents and are ignored. What each outcome does to a record is alertstore.lifecycle's.
+
+Missing for a while. One round's answer is a snapshot, and under a Prometheus pair it can
+miss an instance that still fires: when one replica resolves an alert a moment before the
+other, each Alertmanager holds it resolved (the first's resolve, re-sent every resend
+delay) until the other's next firing copy makes it firing again. Inferring a resolve in
+that moment pages RESOLVED, and the still-firing copy then reopens the record: FIRING,
+RESOLVED, FIRING. So an instance is resolved only once every round has missed it from a
+first one at least `alertmanager_warmup_seconds` earlier (two resend delays and an
+evaluation: the time a firing Prometheus takes to re-send every alert, the warm-up's own
+reason); a round that sees it again forgets it. `run` carries what each round found
+missing (`Result.missing`) into the next, in memory: a restarted worker starts counting
+again, which only delays an inferred resolve. 0 resolves at the first round that misses
+it. A round in which no Alertmanager answered saw nothing and keeps what was missing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -58,11 +72,13 @@ HttpGet = Callable[[str], object]  # url → decoded JSON; raises when it cannot
 
 @dataclass
 class Result:
-    """What one round found and did: ids resolved and (re)marked."""
+    """What one round found and did: ids resolved and (re)marked, and the ids of firing
+    records whose instance is missing but not yet for long enough, since when."""
 
     answered: int = 0
     resolved: list[str] = field(default_factory=list)
     marked: dict[str, str | None] = field(default_factory=dict)
+    missing: dict[str, datetime] = field(default_factory=dict)
 
 
 def http_get(url: str) -> object:
@@ -164,8 +180,11 @@ def reconcile_once(
     flap_window_seconds: int,
     starts_at_tolerance_seconds: float,
     warmup_seconds: float,
+    missing_since: Mapping[str, datetime] | None = None,
     prometheus: prom.Prometheus | None = None,
 ) -> Result:
+    """One round; `missing_since` is the previous round's `Result.missing` (None: none)."""
+    missing_since = missing_since or {}
     firing = reader.firing_records(redis)  # before asking: see the module docstring
     views = []
     for url in (url.rstrip("/") for url in alertmanager_urls):
@@ -178,11 +197,16 @@ def reconcile_once(
             log.warning("reconcile: %s decides nothing this round: %s", url, exc)
     result = Result(answered=len(views))
     if not views:
+        result.missing = dict(missing_since)
         return result
     for record in firing:
         alert_id = record["id"]
         held = [view.mutes_of(record, starts_at_tolerance_seconds) for view in views]
         if not any(held):
+            since = missing_since.get(alert_id, now)
+            if (now - since).total_seconds() < warmup_seconds:
+                result.missing[alert_id] = since
+                continue
             successor = _successor(views, record, starts_at_tolerance_seconds)
             if successor is not None:
                 writer.record_transitions(
@@ -225,6 +249,7 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
     if not config.alertmanager_urls:
         log.warning("reconcile: no ALERTMANAGER_URLS, records are not reconciled")
         return
+    missing: dict[str, datetime] = {}
     while not stop.is_set():
         try:
             result = reconcile_once(
@@ -235,6 +260,7 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
                 flap_window_seconds=config.flap_window_seconds,
                 starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
                 warmup_seconds=config.alertmanager_warmup_seconds,
+                missing_since=missing,
                 prometheus=prom.Prometheus(
                     config.prometheus_query_urls, config.prometheus_query_budget_seconds
                 ),
@@ -242,6 +268,13 @@ def run(config: BridgeConfig, redis: redis_lib.Redis, stop: threading.Event) -> 
         except (redis_lib.RedisError, layout.SchemaMismatch) as exc:
             log.warning("reconcile: round skipped: %s", exc)
         else:
+            if newly := result.missing.keys() - missing.keys():
+                log.info(
+                    "reconcile: %s missing; resolved if still missing for %gs",
+                    sorted(newly),
+                    config.alertmanager_warmup_seconds,
+                )
+            missing = result.missing
             if result.resolved or result.marked:
                 log.info(
                     "reconcile: %d of %d Alertmanagers answered; resolved %s, marked %s",

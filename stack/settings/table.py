@@ -85,6 +85,15 @@ def _alertmanager_warmup(timing) -> str:
     return f"{2 * resend + evaluation:g}"
 
 
+def _peer_timeout(timing) -> str:
+    """Alertmanager's default peer timeout (15 s), at most a fifth of the group interval.
+    Each later peer of a cluster waits one more peer timeout before it notifies, with what
+    its group held when the wait began; a wait as long as the group interval lets that old
+    snapshot go out after the first peer's next notification (a stale FIRING after its
+    RESOLVED, prometheus/alertmanager#2447). Three peers: the last waits two of them."""
+    return f"{min(15.0, durations.seconds(timing.group_interval) / 5):g}s"
+
+
 def _starts_at_tolerance(timing) -> str:
     """How far two Prometheus of a pair may stamp one alert's startsAt apart: each
     evaluates on its own phase (up to an evaluation apart) over its own scrapes (up to a
@@ -297,6 +306,13 @@ VARIABLES: tuple[Variable, ...] = (
             "ALERTMANAGER_CLUSTER_PEERS",
             build=lambda host, port, peers: f"{host}:{port}" if peers else "",
         ),
+        str,
+        to=(ALERTMANAGER,),
+        derived=True,
+    ),
+    V(
+        "ALERTMANAGER_CLUSTER_PEER_TIMEOUT",
+        _derive("TIMING_PROFILE", build=_peer_timeout),
         str,
         to=(ALERTMANAGER,),
         derived=True,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from alertstore import layout, reader, records, writer
 from bridge import reconcile
@@ -121,7 +122,13 @@ def test_a_freshly_restarted_alertmanager_decides_no_resolve_until_it_warmed_up(
     assert result.answered == 0
     assert reader.get_alert(store, gone)["status"] == "firing"
     later = NOW + timedelta(hours=2)  # the same Alertmanager, warmed up
-    assert reconcile.reconcile_once(store, urls(running), later, **warmup).resolved == [gone]
+    first = reconcile.reconcile_once(store, urls(running), later, **warmup)
+    assert (first.resolved, list(first.missing)) == ([], [gone])  # missing, not for long yet
+    again = later + timedelta(seconds=3600)  # missing for a warm-up: gone
+    result = reconcile.reconcile_once(
+        store, urls(running), again, missing_since=first.missing, **warmup
+    )
+    assert result.resolved == [gone]
 
 
 def test_a_silenced_alert_is_marked_and_unmarked_when_the_silence_expires(store, alertmanagers):
@@ -205,6 +212,60 @@ def test_the_other_replicas_startsat_is_the_same_instance_a_later_one_is_not(sto
 
     assert result.resolved == [older]
     assert reader.get_alert(store, older)["resolution"] == "inferred"
+
+
+def resolve_in(alertmanager: Alertmanager, listed: dict) -> None:
+    """Post `listed`'s resolve, as one replica of a pair does, and wait until it is gone."""
+    body = [{"labels": listed["labels"], "startsAt": listed["startsAt"], "endsAt": iso_now()}]
+    requests.post(f"{alertmanager.url}/api/v2/alerts", json=body, timeout=5).raise_for_status()
+    wait_until(lambda: not alertmanager.listed(listed["labels"]["alertname"]), "the resolve")
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def test_an_instance_missing_for_one_round_is_kept_and_missing_for_a_warm_up_is_resolved(
+    store, alertmanagers
+):
+    """A Prometheus pair resolving a moment apart: Alertmanager holds the alert resolved
+    (one replica's resolve) until the other replica's next firing copy. A round in that
+    moment must not resolve the record (FIRING, RESOLVED, FIRING in Slack); an instance
+    missing from one round to another a warm-up later, and in between, is gone."""
+    running, stopped = alertmanagers
+    listed = running.post("Paired")
+    alert_id = store_from(store, listed)
+    rules = {**LIFECYCLE, "warmup_seconds": 60}
+    start = NOW + timedelta(hours=1)  # long after the Alertmanager started: warmed up
+
+    def round_at(seconds: float, missing_since=None) -> reconcile.Result:
+        at = start + timedelta(seconds=seconds)
+        return reconcile.reconcile_once(
+            store, urls(running, stopped), at, missing_since=missing_since, **rules
+        )
+
+    resolve_in(running, listed)
+    flap = round_at(0)
+    assert (flap.resolved, list(flap.missing)) == ([], [alert_id])
+    running.post("Paired", starts_at=parse_time(listed["startsAt"], "startsAt"))  # firing again
+    held = round_at(90, flap.missing)  # a warm-up after the first miss, but held again
+    assert (held.resolved, held.missing) == ([], {})
+    assert reader.get_alert(store, alert_id)["status"] == "firing"
+
+    resolve_in(running, listed)
+    first = round_at(100, held.missing)  # missing again: counted from here
+    assert (first.resolved, list(first.missing)) == ([], [alert_id])
+    nearly = round_at(159, first.missing)
+    assert (nearly.resolved, nearly.missing) == ([], first.missing)
+    stopped_answering = reconcile.reconcile_once(
+        store, urls(stopped), start, missing_since=nearly.missing, **rules
+    )
+    assert stopped_answering.missing == nearly.missing  # a round that saw nothing forgets nothing
+    gone = round_at(160, stopped_answering.missing)
+    assert (gone.resolved, gone.missing) == ([alert_id], {})
+    record = reader.get_alert(store, alert_id)
+    assert (record["status"], record["resolution"]) == ("resolved", "inferred")
+    assert [n["kind"] for n in record["notifications"]] == ["firing", "resolved"]
 
 
 def test_run_reconciles_every_interval_until_stopped(store, alertmanagers, config):

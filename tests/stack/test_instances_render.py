@@ -165,6 +165,20 @@ def test_clustered_alertmanagers_listen_on_their_cluster_port_and_join_every_pee
     )
 
 
+@pytest.mark.parametrize(("profile", "timeout"), [("production", "15s"), ("fast", "1s")])
+def test_a_later_peer_waits_well_under_one_group_interval(
+    make_settings, tmp_path, profile, timeout
+):
+    """Alertmanager's 15 s default, at most a fifth of the group interval (5 m; fast 5 s):
+    a later peer's delayed notification must not follow the first's next one (docs/ha.md,
+    "Resolves under the pair")."""
+    out_dir, _, _ = rendered(make_settings, tmp_path, TIMING_PROFILE=profile)
+
+    assert (
+        f"ALERTMANAGER_CLUSTER_PEER_TIMEOUT={timeout}" in (out_dir / "alertmanager.env").read_text()
+    )
+
+
 def test_bad_replica_names_are_named(make_settings):
     with pytest.raises(SettingsError, match=r"PROMETHEUS_REPLICAS='a,B_1': bad names 'B_1'"):
         make_settings(PROMETHEUS_REPLICAS="a,B_1")
