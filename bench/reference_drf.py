@@ -32,6 +32,8 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 20
 
 
+# written out here, not imported from tasks.serializers: the reference stays plain DRF
+# (and the same JSON, which the bench checks) whatever ours becomes
 class TaskSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", read_only=True)
 
