@@ -43,13 +43,14 @@ its own private Redis; its cProfile; Redis' INFO commandstats and its CPU from /
   redis-server and the other processes run on its core and its caches go cold. The
   reference waits ~15 µs; this part shrinks only with the script's time.
 
-In this benchmark's own run below (CPU per alert from /proc, the figure a loaded box moves
-least) ours went from 829 µs in gunicorn + 262 in Redis (before this change, on main) to
-745 + 268, against the reference's 528-561 + 65-67: the rate ratio follows the CPU ratio
-(~0.6). 0.8 needs ours at ≤ 744 µs per alert in all, ~270 less: as much as everything it
-spends beyond the reference but the index entries (~420 µs: ~200 in Redis, most of it the
-index entries, unloaded ~60 of the script's ~95 µs; ~220 in the app, the work above and
-its wait on the script), and all of it is work the reference does not do.
+In this benchmark's rows (bench/results.md; CPU per alert from /proc, the figure a loaded
+box moves least) ours went from 829 µs in gunicorn + 262 in Redis (main, before this
+change) to 762 + 274 (745 + 268 in a more loaded run), against the reference's 522-561 +
+65-67: the rate ratio follows the CPU ratio (0.59 here, 0.59 on main). 0.8 needs ours at ≤
+~740 µs per alert in all, ~300 less: about everything it spends beyond the reference but
+the index entries (~450 µs: ~210 in Redis, most of it the index entries, unloaded ~60 of
+the script's ~95 µs; ~240 in the app, the work above and its wait on the script), and all
+of it is work the reference does not do.
 
 Nothing per request beyond that: no before/after_request hooks, no request middleware, the
 webhook's INFO line stops at the level check (gunicorn leaves the root logger at WARNING),
