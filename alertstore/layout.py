@@ -162,7 +162,6 @@ key                                         type    content (owner)
 ==========================================  ======  ========================================
 """
 
-import functools
 import json
 from urllib.parse import quote, unquote
 
@@ -265,63 +264,60 @@ def index_keys(
     return [index_key(s, t, status, delivery) for s in (severity, None) for t in (alert_type, None)]
 
 
-# Every index a record can be in, grouped by (status, delivery) as the store's scripts
-# address them: group 4 * si + di holds the 4 `index_keys` of status STATUS_GROUPS[si]
-# and delivery DELIVERY_GROUPS[di].
-STATUS_GROUPS = (None, *STATUSES)
-DELIVERY_GROUPS = (None, *DELIVERY_STATES)
-RECORD_INDEX_KEYS = 4 * len(STATUS_GROUPS) * len(DELIVERY_GROUPS)  # 48
-
-
-@functools.lru_cache(maxsize=1024)  # every write passes them: a few label pairs, reused
-def record_index_keys(severity: str, alert_type: str) -> tuple[str, ...]:
-    """The RECORD_INDEX_KEYS keys of a record of this severity and alert_type, in groups."""
-    return tuple(
-        key
-        for status in STATUS_GROUPS
-        for delivery in DELIVERY_GROUPS
-        for key in index_keys(severity, alert_type, status, delivery)
-    )
-
-
-def _lua_positions(values: tuple) -> str:
-    return "{" + ", ".join(f"[{json.dumps(v or '')}] = {i}" for i, v in enumerate(values)) + "}"
-
-
-# Lua for the scripts that change a record (writer, notifications): `reindex(base, id,
+# Lua for the scripts that change a record (writer, notifications, trim): `reindex(rec, id,
 # score, before_status, before_delivery, after_status, after_delivery)` moves the record
-# from the indexes of its state before to those of its state after, with
-# KEYS[base + 1 .. base + RECORD_INDEX_KEYS] = record_index_keys(...). A status nil is
-# "absent"; a delivery nil or cjson.null is none.
+# from the indexes of its state before to those of its state after, naming them as
+# `index_key` does from the record's own severity and alert_type (which never change). A
+# status nil is "absent"; a delivery nil or cjson.null is none. INDEX_KEY holds every record
+# (its score: the record's exact starts_at epoch).
+#
+# The scripts name these keys themselves rather than take them as KEYS: passing a
+# record's 48 possible index keys cost a webhook more than its own parsing, and the few it
+# touches follow from the record the script reads. Redis asks for every key in KEYS only
+# so that Redis Cluster can route a script to the node of their hash slots; the store runs
+# on one primary (standalone, or Sentinel's: alertstore.connection), which holds every key,
+# so a key a script names is as atomic and as replicated as a declared one (the writer's
+# script already reaches the fingerprint's latest record by its name). A move to Cluster
+# would need every key of a record in one hash slot anyway, i.e. another layout.
 LUA_REINDEX = (
     """
-local STATUS_AT, DELIVERY_AT = """
-    + _lua_positions(STATUS_GROUPS)
-    + ", "
-    + _lua_positions(DELIVERY_GROUPS)
+local INDEX_PREFIX, ANY, INDEX_KEY = """
+    + ", ".join(map(json.dumps, (INDEX_KEY_PREFIX, _ANY, INDEX_KEY)))
     + """
+-- index_key's quote(alert_type, safe=''): every byte but A-Z a-z 0-9 _ . - ~ as %XX
+local function quoted(text)
+  return (string.gsub(text, '[^%w_%.%-~]', function(c)
+    return string.format('%%%02X', string.byte(c)) end))
+end
+-- the status and delivery parts of the indexes holding a record in this state
 local function index_groups(status, delivery)
   local groups = {}
   if not status then return groups end
-  if delivery == nil or delivery == cjson.null then delivery = '' end
-  for _, s in ipairs({STATUS_AT[''], STATUS_AT[status]}) do
-    groups[4 * s] = true
-    if delivery ~= '' then groups[4 * s + DELIVERY_AT[delivery]] = true end
+  for _, s in ipairs({ANY, status}) do
+    groups[s] = true
+    if delivery ~= nil and delivery ~= cjson.null then groups[s .. ':' .. delivery] = true end
   end
   return groups
 end
-local function reindex(base, id, score, before_status, before_delivery, after_status,
+local function reindex(rec, id, score, before_status, before_delivery, after_status,
                        after_delivery)
   local before = index_groups(before_status, before_delivery)
   local after = index_groups(after_status, after_delivery)
+  local t = quoted(rec.alert_type)
+  local heads = {rec.severity .. ':' .. t, rec.severity .. ':' .. ANY, ANY .. ':' .. t,
+                 ANY .. ':' .. ANY}
   for g in pairs(before) do
     if not after[g] then
-      for j = 1, 4 do redis.call('ZREM', KEYS[base + 4 * g + j], id) end
+      for _, head in ipairs(heads) do
+        redis.call('ZREM', INDEX_PREFIX .. head .. ':' .. g, id)
+      end
     end
   end
   for g in pairs(after) do
     if not before[g] then
-      for j = 1, 4 do redis.call('ZADD', KEYS[base + 4 * g + j], score, id) end
+      for _, head in ipairs(heads) do
+        redis.call('ZADD', INDEX_PREFIX .. head .. ':' .. g, score, id)
+      end
     end
   end
 end

@@ -182,7 +182,10 @@ def check_complete() -> None:
 
 
 def lua_rules() -> str:
-    """RULES as a Lua table literal: `['state|event'] = {{when=, effect=, ...}, ...}`."""
+    """RULES as a Lua function: `rules('state|event')` → `{{when=, effect=, ...}, ...}`. A
+    function, not a table literal: a script's body runs anew on every call (Redis keeps no
+    Lua state between calls), so a literal would build every row each time; this builds
+    only the rows asked for."""
     rows: dict[str, list[dict]] = {}
     for rule in RULES:
         rows.setdefault(f"{rule.state}|{rule.event}", []).append(
@@ -196,14 +199,14 @@ def lua_rules() -> str:
             }
         )
     # JSON strings and booleans are valid Lua literals; Lua tables need `key = value`.
-    entries = []
+    branches = []
     for key, group in rows.items():
         items = [
             "{" + ", ".join(f"{name} = {json.dumps(value)}" for name, value in row.items()) + "}"
             for row in group
         ]
-        entries.append(f"  [{json.dumps(key)}] = {{{', '.join(items)}}}")
-    return "{\n" + ",\n".join(entries) + "\n}"
+        branches.append(f"  if key == {json.dumps(key)} then return {{{', '.join(items)}}} end")
+    return "function(key)\n" + "\n".join(branches) + "\nend"
 
 
 check_complete()

@@ -9,13 +9,13 @@ from datetime import datetime
 
 import redis as redis_lib
 
-from alertstore import layout, records, writer
+from alertstore import layout, records
 
-# KEYS: record, outbox processing, the record's index keys (layout.record_index_keys; none
-# when it was missing). ARGV: index, state, http status, error, at (ISO), ack entry ('' =
-# none), at (epoch), retry-after obeyed ('' = none), id. A final state (sent/failed/skipped)
-# is never overwritten: the first final answer wins, so a re-delivered entry cannot flip a
-# sent notification back. Returns {state, time to page set by this call or ''}.
+# KEYS: record, outbox processing (its indexes: layout's `reindex`). ARGV: index, state,
+# http status, error, at (ISO), ack entry ('' = none), at (epoch), retry-after obeyed ('' =
+# none), id. A final state (sent/failed/skipped) is never overwritten: the first final
+# answer wins, so a re-delivered entry cannot flip a sent notification back. Returns {state,
+# time to page set by this call or ''}.
 _MARK_NOTIFICATION = (
     layout.LUA_REINDEX
     + records.LUA_DELIVERY_OF
@@ -24,7 +24,6 @@ local OUTCOME = {pending = 'retry', sent = 'sent', failed = 'failed'}
 local raw = redis.call('GET', KEYS[1])
 local state, paged = 'missing', ''
 if raw then
-  if #KEYS == 2 then return redis.error_reply('record appeared meanwhile; retry') end
   local rec = cjson.decode(raw)
   local n = rec.notifications[tonumber(ARGV[1]) + 1]
   if not n then return redis.error_reply('record has no notification ' .. ARGV[1]) end
@@ -44,7 +43,7 @@ if raw then
     end
     n.last_http_status = http_status
     n.last_error = err
-    local score = redis.call('ZSCORE', KEYS[3], ARGV[9])
+    local score = redis.call('ZSCORE', INDEX_KEY, ARGV[9])
     if ARGV[2] == 'sent' then
       n.sent_at = ARGV[5]
       rec.sent_to_slack = true
@@ -56,7 +55,7 @@ if raw then
     end
     local before = rec.delivery
     rec.delivery = delivery_of(rec)
-    reindex(2, ARGV[9], score, rec.status, before, rec.status, rec.delivery)
+    reindex(rec, ARGV[9], score, rec.status, before, rec.status, rec.delivery)
     rec.updated_at = ARGV[5]
     redis.call('SET', KEYS[1], cjson.encode(rec))
   end
@@ -100,7 +99,6 @@ def mark(
         keys=[
             layout.record_key(alert_id),
             layout.OUTBOX_PROCESSING_KEY,
-            *writer.stored_index_keys(redis, alert_id),
         ],
         args=[
             notification,

@@ -72,9 +72,8 @@ TRIM_INTERVAL_SECONDS = 3600.0  # the worker's schedule; a trim is idempotent
 RESOLVED_INDEX = layout.index_key(status="resolved")
 
 # KEYS: outbox pending, outbox processing, then the records (n), their fingerprint hashes
-# (n), then groups of layout.RECORD_INDEX_KEYS index keys (one per severity, alert_type).
-# ARGV: cutoff (ISO), dry run ('1' or '0'), n, outbox limit, then per record: id, its
-# group's base (the KEYS offset `reindex` takes). Returns {removed, kept, fingerprints
+# (n); their index keys the script names (layout's `reindex`). ARGV: cutoff (ISO), dry run
+# ('1' or '0'), n, outbox limit, then the record ids. Returns {removed, kept, fingerprints
 # removed, missing, deferred (1: the outbox is over the limit, nothing done)}.
 _TRIM = (
     layout.LUA_REINDEX
@@ -94,7 +93,7 @@ local function queued(id, count)
 end
 local removed, kept, fingerprints, missing = 0, 0, 0, 0
 for i = 1, n do
-  local id, base = ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
+  local id = ARGV[4 + i]
   local raw = redis.call('GET', KEYS[2 + i])
   if not raw then
     missing = missing + 1
@@ -114,7 +113,7 @@ for i = 1, n do
       local latest, resolved_at = unpack(redis.call('HMGET', fp, 'latest', 'resolved_at'))
       if latest == id and resolved_at then fingerprints = fingerprints + 1 end
       if not dry then
-        reindex(base, id, 0, rec.status, rec.delivery, nil, nil)
+        reindex(rec, id, 0, rec.status, rec.delivery, nil, nil)
         redis.call('DEL', KEYS[2 + i])
         if latest == id and resolved_at then redis.call('DEL', fp) end
       end
@@ -194,25 +193,15 @@ def _batch(
     """One script over these candidate ids (those gone meanwhile count as kept)."""
     raws = redis.mget([layout.record_key(i) for i in ids])
     found = [(i, json.loads(raw)) for i, raw in zip(ids, raws, strict=True) if raw]
-    groups: dict[tuple[str, str], int] = {}
-    group_keys: list[str] = []
-    args: list[str] = []
-    base = 2 + 2 * len(found)
-    for alert_id, record in found:
-        group = record["severity"], record["alert_type"]
-        if group not in groups:  # severity and alert_type never change: stable keys
-            groups[group] = base + len(group_keys)
-            group_keys += layout.record_index_keys(*group)
-        args += [alert_id, str(groups[group])]
     keys = [
         layout.OUTBOX_PENDING_KEY,
         layout.OUTBOX_PROCESSING_KEY,
         *(layout.record_key(i) for i, _ in found),
         *(layout.fingerprint_key(r["fingerprint"]) for _, r in found),
-        *group_keys,
     ]
     removed, kept, fingerprints, missing, deferred = redis.register_script(_TRIM)(
-        keys=keys, args=[before, "1" if dry_run else "0", len(found), outbox_limit, *args]
+        keys=keys,
+        args=[before, "1" if dry_run else "0", len(found), outbox_limit, *(i for i, _ in found)],
     )
     if deferred:
         return Trimmed(batches=1, deferred=True)

@@ -9,7 +9,6 @@ A notification's delivery state is `alertstore.notifications`'.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from redis.commands.core import Script
 from alertstore import layout, lifecycle, records
 
 # One call applies a batch of events: all of them or (Redis away, schema refused) none.
-# KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state, and
-#       the record's index keys (layout.record_index_keys; moved by layout's `reindex`)
+# KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state (the
+#       record's indexes the script names itself: layout's `reindex`)
 # ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
 #       record key prefix, startsAt tolerance seconds (layout: record identity), then per
 #       item (ITEM_ARGS): event, new record JSON ('' unless a webhook event), score
@@ -40,9 +39,7 @@ if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local window, record_prefix, tolerance = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local PENDING = KEYS[2]
-local ITEM_KEYS, ITEM_ARGS = """
-    + str(2 + layout.RECORD_INDEX_KEYS)
-    + """, 8
+local ITEM_KEYS, ITEM_ARGS = 2, 8
 local RESOLVE_FIELDS = {"""
     + ", ".join(json.dumps(name) for name in records.RESOLVE_FIELDS)
     + "}"
@@ -80,22 +77,22 @@ local WHEN = {
   unchanged = function(c) return muted_as(c.rec) == c.by end,
 }
 
--- Apply one event to the record at `key` (indexes from KEYS[k + 2]) as its row says.
+-- Apply one event to the record at `key` as its row says.
 -- Returns transition, enqueued kind, the row.
-local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stale, flaps,
+local function step(key, id, event, new, score, ends_at, ends_epoch, by, stale, flaps,
                     facts)
   local raw = redis.call('GET', key)
   local rec = raw and cjson.decode(raw)
   local c = {rec = rec, stale = stale, by = by}
   local rule
-  for _, row in ipairs(RULES[(rec and rec.status or 'absent') .. '|' .. event]) do
+  for _, row in ipairs(RULES((rec and rec.status or 'absent') .. '|' .. event)) do
     if row.when == '' or WHEN[row.when](c) then rule = row break end
   end
   if rule.effect == 'ignore' then return 'duplicate', '', rule end
   local transition = 'updated'
   local before_status, before_delivery = rec and rec.status, rec and rec.delivery
   if rule.effect ~= 'create' then  -- keep the exact score (the record's string is cut to ms)
-    score = redis.call('ZSCORE', KEYS[k + 2], id) or score
+    score = redis.call('ZSCORE', INDEX_KEY, id) or score
   end
   if rule.effect == 'create' then
     rec, transition = cjson.decode(new), 'created'
@@ -136,7 +133,7 @@ local function step(key, k, id, event, new, score, ends_at, ends_epoch, by, stal
     end
   end
   rec.delivery = delivery_of(rec)
-  reindex(k + 1, id, score, before_status, before_delivery, rec.status, rec.delivery)
+  reindex(rec, id, score, before_status, before_delivery, rec.status, rec.delivery)
   rec.updated_at = now
   redis.call('SET', key, cjson.encode(rec))
   return transition, enqueued, rule
@@ -167,7 +164,7 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
   local superseded = ''
   if webhook and not stale and latest ~= id then
     if latest then  -- a newer instance: the previous one is gone (lifecycle docstring)
-      local _, _, rule = step(record_prefix .. latest, k, latest, 'gone', '', latest_score,
+      local _, _, rule = step(record_prefix .. latest, latest, 'gone', '', latest_score,
         '', nil, '', false, 0, '')
       if rule.effect == 'resolve' then superseded, resolved_at = latest, now_epoch end
     end
@@ -175,7 +172,7 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
     latest = id
   end
   local refire = resolved_at and tonumber(score) - tonumber(resolved_at) <= window
-  local transition, kind, rule = step(key, k, id, event, new, score, ends_at, ends_epoch,
+  local transition, kind, rule = step(key, id, event, new, score, ends_at, ends_epoch,
     by, stale, refire and (tonumber(flaps) or 0) + 1 or 0, facts)
   if latest == id and rule.effect ~= 'ignore' then  -- the fingerprint follows its latest
     if rule.status == 'resolved' then
@@ -200,13 +197,6 @@ return reply
 _APPLY = Script(None, _APPLY_EVENTS.encode())
 
 
-@functools.lru_cache(maxsize=1024)
-def _index_keys(severity: str, alert_type: str) -> tuple[bytes, ...]:
-    """layout.record_index_keys, encoded once: they are 48 of a webhook's ~70 script
-    arguments, and redis-py sends bytes as they are."""
-    return tuple(key.encode() for key in layout.record_index_keys(severity, alert_type))
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What one event did: `superseded` is the older instance it resolved (lifecycle)."""
@@ -223,8 +213,6 @@ class _Item:
 
     alert_id: str
     fingerprint: str
-    severity: str
-    alert_type: str
     event: str
     score: str
     new: str = ""
@@ -263,7 +251,6 @@ def _apply(
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
-        keys += _index_keys(item.severity, item.alert_type)
         ends_at = item.ends_at or now
         args += [
             item.event,
@@ -332,8 +319,6 @@ def record_transitions(
             _Item(
                 alert_id=record["id"],
                 fingerprint=event.fingerprint,
-                severity=record["severity"],
-                alert_type=record["alert_type"],
                 event=event.status,
                 score=repr(records.epoch(event.starts_at)),
                 new=records.encode(record),
@@ -381,12 +366,10 @@ def _reconcile(
     raw = redis.get(layout.record_key(alert_id))
     if raw is None:
         return Outcome(alert_id, "duplicate", None)
-    record = records.decode(raw)  # fingerprint, severity, alert_type, starts_at never change
+    record = records.decode(raw)  # fingerprint and starts_at never change
     item = _Item(
         alert_id=alert_id,
         fingerprint=record["fingerprint"],
-        severity=record["severity"],
-        alert_type=record["alert_type"],
         event=event,
         score=repr(records.epoch(datetime.fromisoformat(record["starts_at"]))),
         by=by,
@@ -426,12 +409,11 @@ def mark_suppressed(
     return _reconcile(redis, alert_id, "muted", by or "", now)
 
 
-# KEYS: schema, record, outbox pending, the record's index keys (layout.record_index_keys;
-# none when it was missing). ARGV: schema version, by, at (ISO), comment ('' = none),
-# silence ids (JSON list), id. Acknowledging is no lifecycle transition (the status
-# stays firing; Alertmanager's silence mutes what follows), so it is its own script: the
-# first acknowledge of a firing record wins, with one `acknowledged` message; any later one
-# changes nothing and says why.
+# KEYS: schema, record, outbox pending (its indexes: layout's `reindex`). ARGV: schema
+# version, by, at (ISO), comment ('' = none), silence ids (JSON list), id. Acknowledging is
+# no lifecycle transition (the status stays firing; Alertmanager's silence mutes what
+# follows), so it is its own script: the first acknowledge of a firing record wins, with one
+# `acknowledged` message; any later one changes nothing and says why.
 _ACKNOWLEDGE = (
     layout.LUA_REINDEX
     + records.LUA_DELIVERY_OF
@@ -440,7 +422,6 @@ local schema = redis.call('GET', KEYS[1])
 if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schema) end
 local raw = redis.call('GET', KEYS[2])
 if not raw then return 'missing' end
-if #KEYS == 3 then return redis.error_reply('record appeared meanwhile; retry') end
 local rec = cjson.decode(raw)
 if rec.acknowledged_by ~= nil and rec.acknowledged_by ~= cjson.null then return 'already' end
 if rec.status ~= 'firing' then return 'resolved' end
@@ -453,24 +434,13 @@ table.insert(rec.notifications, {
 redis.call('RPUSH', KEYS[3], ARGV[6] .. ':' .. (#rec.notifications - 1))
 local before = rec.delivery
 rec.delivery = delivery_of(rec)
-local score = redis.call('ZSCORE', KEYS[4], ARGV[6])
-reindex(3, ARGV[6], score, rec.status, before, rec.status, rec.delivery)
+local score = redis.call('ZSCORE', INDEX_KEY, ARGV[6])
+reindex(rec, ARGV[6], score, rec.status, before, rec.status, rec.delivery)
 rec.updated_at = ARGV[3]
 redis.call('SET', KEYS[2], cjson.encode(rec))
 return 'acknowledged'
 """
 )
-
-
-def stored_index_keys(redis: redis_lib.Redis, alert_id: str) -> tuple[str, ...]:
-    """The index keys of a stored record (layout.record_index_keys), () when it is missing:
-    its severity and alert_type never change, so a script may rely on them after this
-    read; status and delivery it reads itself."""
-    raw = redis.get(layout.record_key(alert_id))
-    if raw is None:
-        return ()
-    record = records.decode(raw)
-    return layout.record_index_keys(record["severity"], record["alert_type"])
 
 
 AckOutcome = Literal["acknowledged", "already", "resolved", "missing"]
@@ -498,7 +468,6 @@ def acknowledge(
                 layout.SCHEMA_KEY,
                 layout.record_key(alert_id),
                 layout.OUTBOX_PENDING_KEY,
-                *stored_index_keys(redis, alert_id),
             ],
             args=[
                 layout.SCHEMA_VERSION,

@@ -52,22 +52,21 @@ VARIANTS = ("idle", "idle again", "trimming")
 MARK_BATCH = 1000
 
 # Mark every notification of these records sent and move them to the `sent` delivery
-# indexes: what the worker's marks leave. KEYS: the records, then per record its
-# layout.record_index_keys (ARGV: per record id, group base).
+# indexes: what the worker's marks leave. KEYS: the records (ARGV: their ids).
 _DELIVERED = (
     layout.LUA_REINDEX
     + """
-local n = #ARGV / 2
+local n = #ARGV
 for i = 1, n do
-  local id, base = ARGV[2 * i - 1], tonumber(ARGV[2 * i])
+  local id = ARGV[i]
   local rec = cjson.decode(redis.call('GET', KEYS[i]))
   local before = rec.delivery
   for _, note in ipairs(rec.notifications) do
     if note.state == 'pending' then note.state, note.sent_at = 'sent', rec.created_at end
   end
   rec.delivery = 'sent'
-  local score = redis.call('ZSCORE', KEYS[base + 1], id)
-  reindex(base, id, score, rec.status, before, rec.status, rec.delivery)
+  local score = redis.call('ZSCORE', INDEX_KEY, id)
+  reindex(rec, id, score, rec.status, before, rec.status, rec.delivery)
   redis.call('SET', KEYS[i], cjson.encode(rec))
 end
 return n
@@ -85,15 +84,7 @@ def deliver(redis, script, alerts: range) -> None:
     """Mark the messages of these alerts sent (but those that `owes`), as a worker would."""
     ids = [records.alert_id(e.fingerprint, e.starts_at) for e in map(event, alerts)]
     ids = [alert_id for i, alert_id in zip(alerts, ids, strict=True) if not owes(i)]
-    found = [records.decode(raw) for raw in redis.mget(map(layout.record_key, ids))]
-    groups, keys, args = {}, [layout.record_key(i) for i in ids], []
-    for record in found:
-        group = record["severity"], record["alert_type"]
-        if group not in groups:
-            groups[group] = len(keys)
-            keys += layout.record_index_keys(*group)
-        args += [record["id"], groups[group]]
-    script(keys=keys, args=args)
+    script(keys=[layout.record_key(i) for i in ids], args=ids)
 
 
 def _fill_share(url: str, part: int, count: int) -> None:

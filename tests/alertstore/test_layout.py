@@ -62,14 +62,35 @@ def test_a_record_is_in_four_indexes_per_status_choice():
     assert keys[1] == [key.removesuffix("*") + "firing" for key in keys[0]]
 
 
-def test_a_record_can_be_in_48_indexes_grouped_by_status_then_delivery():
-    keys = layout.record_index_keys("INFO", "a:b")
+# reindex a record from absent to its state, then from that state to none
+_REINDEX_TWICE = (
+    layout.LUA_REINDEX
+    + """
+local rec = {severity = ARGV[1], alert_type = ARGV[2]}
+reindex(rec, 'id-1', 5, nil, nil, ARGV[3], ARGV[4])
+local keys = redis.call('KEYS', INDEX_PREFIX .. '*')
+reindex(rec, 'id-1', 5, ARGV[3], ARGV[4], nil, nil)
+return {keys, redis.call('EXISTS', INDEX_KEY)}
+"""
+)
 
-    assert len(keys) == len(set(keys)) == layout.RECORD_INDEX_KEYS == 48
-    groups = [list(keys[i : i + 4]) for i in range(0, 48, 4)]
-    assert groups[0] == layout.index_keys("INFO", "a:b", None)
-    assert groups[4 * 2 + 3] == layout.index_keys("INFO", "a:b", "resolved", "sent")
-    assert all(layout.index_filters(key) for key in keys)
+
+@pytest.mark.parametrize("alert_type", [*ALERT_TYPES, "", "%41", "~-._", "\u00e9\U0001f600"])
+@pytest.mark.parametrize("delivery", ["", "failed"])
+def test_the_scripts_name_the_indexes_index_key_names(store, alert_type, delivery):
+    store.flushdb()
+    keys, left = store.register_script(_REINDEX_TWICE)(
+        args=["INFO", alert_type, "resolved", *([delivery] if delivery else [])]
+    )
+
+    expected = layout.index_keys("INFO", alert_type, None) + layout.index_keys(
+        "INFO", alert_type, "resolved"
+    )
+    if delivery:
+        expected += layout.index_keys("INFO", alert_type, None, delivery)
+        expected += layout.index_keys("INFO", alert_type, "resolved", delivery)
+    assert sorted(layout.text(key) for key in keys) == sorted(expected)
+    assert all(store.zscore(key, "id-1") is None for key in expected) and left == 0
 
 
 def test_every_key_the_project_writes_is_under_the_prefix_and_named_here():
