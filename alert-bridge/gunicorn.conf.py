@@ -9,6 +9,7 @@ PROMETHEUS_MULTIPROC_DIR, required here) is wiped before the workers start, and 
 worker is marked so its live gauges stop counting.
 """
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -30,6 +31,10 @@ if BRIDGE.multiproc_dir is None:
         "alert bridge: PROMETHEUS_MULTIPROC_DIR is required under gunicorn "
         "(bridge.env sets it): its workers share their metrics through that folder"
     )
+
+# gunicorn configures only its own loggers: without this the bridge's INFO lines (a webhook's
+# outcome, who acknowledged what) reach no handler. The delivery worker logs the same way.
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 bind = f"{BRIDGE.host}:{BRIDGE.port}"
 workers = 2

@@ -8,6 +8,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertstore import reader
+from testkit.polling import wait_until
 from testkit.ports import free_port
 from testkit.processes import ServerProcess
 from tests.bridge.conftest import BRIDGE_DIR, auth, bridge_env
@@ -17,16 +18,23 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bridge:
 
 
 @pytest.fixture
-def bridge(redis_server, tmp_path):
+def bridge_process(redis_server, tmp_path):
     port = free_port()
     env = bridge_env(
         redis_server.url, BRIDGE_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m")
     )
     url = f"http://127.0.0.1:{port}"
-    with ServerProcess(
+    process = ServerProcess(
         "bridge", GUNICORN, log_dir=tmp_path, cwd=BRIDGE_DIR, env=env, ready_url=f"{url}/health"
-    ):
-        yield url
+    )
+    process.url = url
+    with process:
+        yield process
+
+
+@pytest.fixture
+def bridge(bridge_process):
+    return bridge_process.url
 
 
 def accepted(url: str) -> float:
@@ -56,6 +64,22 @@ def test_webhooks_through_gunicorn_are_stored_and_counted_across_workers(bridge,
     assert accepted(bridge) == 20  # whichever worker answers the scrape
     assert reader.list_alerts(redis_server.client(), limit=100)[0] == 20
     assert requests.get(f"{bridge}/ready", timeout=5).json()["status"] == "ok"
+
+
+def test_a_webhook_s_outcome_is_in_the_bridge_log(bridge_process):
+    response = requests.post(
+        f"{bridge_process.url}/webhook", json=webhook(alert()), headers=auth(), timeout=10
+    )
+    assert response.status_code == 200, response.text
+
+    line = wait_until(
+        lambda: next(
+            (x for x in bridge_process.log_path.read_text().splitlines() if "webhook from" in x),
+            None,
+        ),
+        "the webhook's log line",
+    )
+    assert " INFO bridge.webhook: webhook from " in line and "1 alerts" in line, line
 
 
 @pytest.mark.parametrize(
