@@ -62,11 +62,19 @@ class SentinelGroup:
 
     def _wait_linked(self, replica: RedisServer) -> None:
         # a full sync forks the primary for its snapshot: slow on a loaded machine
-        wait_until(
-            lambda: replica.client().info("replication").get("master_link_status") == "up",
-            f"replica {replica.port} in sync",
-            timeout=90,
-        )
+        seen: dict = {}
+
+        def linked() -> bool:
+            seen.update(replica.client().info("replication"))
+            return seen.get("master_link_status") == "up"
+
+        try:
+            wait_until(linked, f"replica {replica.port} in sync", timeout=180)
+        except AssertionError as exc:
+            link = {k: v for k, v in seen.items() if k.startswith("master") or k == "role"}
+            raise AssertionError(
+                f"{exc}; its replication: {link}; {replica.process.log_tail()}"
+            ) from None
 
     def _sentinel(self, port: int) -> ServerProcess:
         config = self.dir / f"sentinel-{port}.conf"  # Sentinel rewrites it: its own copy

@@ -151,7 +151,8 @@ class Stack:
     def staff_headers(self) -> dict[str, str]:
         if self._staff_token is None:
             body = {"username": STAFF["username"], "password": STAFF["password"]}
-            resp = requests.post(f"{self.api_url}/api/v1/auth/token/", json=body, timeout=5)
+            # a password check is deliberately slow (PBKDF2): seconds on a loaded machine
+            resp = requests.post(f"{self.api_url}/api/v1/auth/token/", json=body, timeout=30)
             resp.raise_for_status()
             self._staff_token = resp.json()["token"]
         return {"Authorization": f"Token {self._staff_token}"}
