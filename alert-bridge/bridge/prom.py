@@ -19,6 +19,15 @@ or hung server leaves time for the next. The
 queries aggregate away the `replica` label (`max`, `max by (route)`): a long-term store fed
 by a Prometheus pair holds every record once per replica.
 
+* When Alertmanager sends a resolve for a firing record: whether any Prometheus of
+  PROMETHEUS_URLS still fires the alert (`firing_queries`, each URL asked of its own
+  `ALERTS`). The replicas of a pair resolve a moment apart, and Alertmanager, holding the
+  first's resolve and the second's firing copies by turns, can send RESOLVED in between
+  and FIRING again at its next tick: a false page. So the webhook holds that resolve back
+  (stores nothing for it); Alertmanager's next RESOLVED, or reconciliation once no
+  Alertmanager lists the alert (bridge.reconcile), resolves the record. A Prometheus that
+  does not answer decides nothing.
+
 Every question of one webhook runs concurrently under one deadline,
 PROMETHEUS_QUERY_BUDGET_SECONDS (default 1 s): the webhook answers at most that much later
 than it would without them. A question Prometheus does not answer in time, or cannot
@@ -38,6 +47,7 @@ firing for a resolve), so retries, HA copies and repeats cost Prometheus nothing
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -90,6 +100,7 @@ class Unanswered(Exception):
 class Query:
     promql: str
     at: datetime
+    url: str | None = None  # ask this one alone (its own rule state), not the first answering
 
 
 class Prometheus:
@@ -131,13 +142,14 @@ class Prometheus:
         saying why each failed."""
         deadline = time.monotonic() + self.budget
         reasons = []
-        for index, url in enumerate(self.urls):
+        urls = (query.url,) if query.url else self.urls
+        for index, url in enumerate(urls):
             left = deadline - time.monotonic()
             if left <= 0:
                 reasons.append(self._late())
                 break
             try:
-                return self._ask(url, query, left / (len(self.urls) - index))
+                return self._ask(url, query, left / (len(urls) - index))
             except Unanswered as exc:
                 reasons.append(str(exc))
         raise Unanswered("; ".join(dict.fromkeys(reasons)))
@@ -199,6 +211,32 @@ def resolve_queries(alertname: str, starts_at: datetime, at: datetime) -> dict[s
     window = _window(starts_at, at)
     peak = f"max(max_over_time({series.record}[{window}])) * {series.scale:g}"
     return {"resolved_value": Query(series.value, at), "peak_value": Query(peak, at)}
+
+
+def firing_queries(event: records.AlertEvent, urls: Sequence[str], at: datetime) -> dict:
+    """Does each Prometheus still fire this alert? One question per URL, each of its own
+    rule state (`ALERTS`, which carries the alert's labels but no external ones)."""
+    matchers = ",".join(
+        f"{name}={json.dumps(value, ensure_ascii=False)}"  # a Go-quoted PromQL string
+        for name, value in sorted(event.labels.items())
+    )
+    promql = f'count(ALERTS{{alertstate="firing",{matchers}}})'
+    return {f"{FIRING_AT}{url}": Query(promql, at, url) for url in urls}
+
+
+FIRING_AT = "firing at "
+
+
+def still_firing(answers: dict) -> list[str]:
+    """The URLs whose Prometheus answered that it still fires the alert; one that did not
+    answer decides nothing (a dead replica fires nothing)."""
+    return [
+        key.removeprefix(FIRING_AT)
+        for key, answer in answers.items()
+        if key.startswith(FIRING_AT)
+        and not isinstance(answer, Unanswered)
+        and any((_number(sample) or 0) > 0 for sample in answer)
+    ]
 
 
 def culprit_facts(event: records.AlertEvent, answers: dict) -> dict:

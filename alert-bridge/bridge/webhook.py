@@ -1,7 +1,8 @@
 """POST /webhook: token → payload → measure in Prometheus → one atomic write of the
 history and its outbox.
 
-A 2xx means every alert of the payload is stored and its Slack message queued (and, with
+A 2xx means every alert of the payload is stored and its Slack message queued (but for a
+resolve held back while a Prometheus still fires the alert: `bridge.prom`) (and, with
 REDIS_WAIT_REPLICAS, held by that many replicas: `WAIT` after the write, else 503); Slack
 itself is the delivery worker's business, so it never slows this answer down. Before the
 write, a firing that creates a record and a resolve that ends one are measured in
@@ -120,8 +121,9 @@ def _measured(
     redis_client: redis.Redis, events: list[records.AlertEvent], now: datetime, config
 ) -> list[records.AlertEvent]:
     """The events with what Prometheus says of them (`facts`), asked within the budget;
-    only events that will create or resolve a record are measured (bridge.prom)."""
-    wanted = [e for e in events if e.labels["alertname"] in prom.SERIES]
+    only events that will create or resolve a record are measured, and a resolve of a
+    firing record that a Prometheus still fires is held back: left out (bridge.prom)."""
+    wanted = [e for e in events if e.labels["alertname"] in prom.SERIES or e.status == "resolved"]
     if not wanted:
         return events
     keys = [layout.record_key(records.alert_id(e.fingerprint, e.starts_at)) for e in wanted]
@@ -135,7 +137,11 @@ def _measured(
         elif event.status == "resolved" and statuses[key] in (None, "firing"):
             ends = min(event.ends_at or now, now)
             own = prom.resolve_queries(event.labels["alertname"], event.starts_at, ends)
+            if statuses[key] == "firing":
+                own |= prom.firing_queries(event, config.prometheus_query_urls, now)
         else:
+            continue
+        if not own:
             continue
         asked[id(event)] = (position, list(own))
         queries.update({f"{position}:{name}": query for name, query in own.items()})
@@ -151,6 +157,14 @@ def _measured(
             continue
         position, names = asked[id(event)]
         own = {name: answers[f"{position}:{name}"] for name in names}
+        if firing := prom.still_firing(own):
+            log.info(
+                "resolve of %s (%s) held: still firing at %s",
+                event.labels["alertname"],
+                event.fingerprint,
+                ", ".join(firing),
+            )
+            continue
         facts = {**prom.culprit_facts(event, own), **prom.resolve_facts(own)}
         for note in (facts.get("culprits_note"), facts.get("resolved_note")):
             if note and note.startswith("Prometheus"):

@@ -5,6 +5,7 @@ the record and the message say when Prometheus is away or does not answer in tim
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from alertstore import reader
 from bridge import create_app
 from bridge.slack import Links, build_message
 from testkit.polling import wait_until
+from testkit.ports import free_port
+from testkit.processes import ServerProcess
 from testkit.traffic import Traffic
 from tests.api.metrics.conftest import api_server, observed_api  # noqa: F401 (fixtures)
 from tests.bridge.conftest import auth, no_prometheus
@@ -216,3 +219,68 @@ def test_alerts_without_a_recorded_series_are_not_measured(client, store):
     assert (record["culprits"], record["culprits_note"]) == ([], None)
     message = build_message(record, "firing", LINKS)
     assert "where:" not in message["text"] and "Where it breaks" not in json.dumps(message)
+
+
+@pytest.fixture
+def still_firing_prometheus(tmp_path):
+    """A real Prometheus whose one rule fires `StillFiring` from its first evaluation on:
+    the replica of a pair that has not resolved yet."""
+    port = free_port()
+    (tmp_path / "rules.yml").write_text(
+        "groups:\n  - name: t\n    rules:\n      - alert: StillFiring\n        expr: vector(1)\n"
+        "        labels: {job: taskmgr-api, severity: error, alert_type: still_firing}\n"
+    )
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: [{tmp_path / 'rules.yml'}]\nscrape_configs: []\n"
+    )
+    url = f"http://127.0.0.1:{port}"
+    argv = [
+        shutil.which("prometheus") or "prometheus",
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"):
+        wait_until(
+            lambda: requests.get(
+                f"{url}/api/v1/query",
+                params={"query": 'ALERTS{alertname="StillFiring",alertstate="firing"}'},
+                timeout=5,
+            ).json()["data"]["result"],
+            "the rule firing",
+        )
+        yield url
+
+
+def test_a_resolve_is_held_while_a_prometheus_still_fires_the_alert(
+    config, store, still_firing_prometheus
+):
+    # a dead URL first: it decides nothing, the live one still answers
+    client = bridge_client(config, no_prometheus(), still_firing_prometheus)
+    firing = alert(alertname="StillFiring", alert_type="still_firing", fingerprint="s1")
+    alert_id = post(client, firing)
+
+    response = client.post("/webhook", json=webhook(resolved(firing)), headers=auth())
+
+    assert response.status_code == 200, response.get_json()  # Alertmanager is not retried
+    assert response.get_json()["alerts"] == []  # held: nothing stored for it
+    record = reader.get_alert(store, alert_id)
+    assert record["status"] == "firing"
+    assert [n["kind"] for n in record["notifications"]] == ["firing"]
+
+
+def test_a_resolve_is_stored_when_no_prometheus_fires_that_instance(
+    config, store, still_firing_prometheus
+):
+    client = bridge_client(config, still_firing_prometheus)
+    # the same alert, but another label set than the one that fires
+    firing = alert(alertname="StillFiring", alert_type="other", fingerprint="s2")
+    alert_id = post(client, firing)
+
+    post(client, resolved(firing))
+
+    record = reader.get_alert(store, alert_id)
+    assert record["status"] == "resolved"
+    assert [n["kind"] for n in record["notifications"]] == ["firing", "resolved"]
