@@ -213,6 +213,9 @@ def resolve_queries(alertname: str, starts_at: datetime, at: datetime) -> dict[s
     return {"resolved_value": Query(series.value, at), "peak_value": Query(peak, at)}
 
 
+FIRING_AT = "firing at "  # the key prefix of firing_queries' answers, one per URL
+
+
 def firing_queries(event: records.AlertEvent, urls: Sequence[str], at: datetime) -> dict:
     """Does each Prometheus still fire this alert? One question per URL, each of its own
     rule state (`ALERTS`, which carries the alert's labels but no external ones)."""
@@ -222,9 +225,6 @@ def firing_queries(event: records.AlertEvent, urls: Sequence[str], at: datetime)
     )
     promql = f'count(ALERTS{{alertstate="firing",{matchers}}})'
     return {f"{FIRING_AT}{url}": Query(promql, at, url) for url in urls}
-
-
-FIRING_AT = "firing at "
 
 
 def still_firing(answers: dict) -> list[str]:
