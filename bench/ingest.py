@@ -75,7 +75,7 @@ from pathlib import Path
 
 from alertstore import layout
 from bench import BRIDGE_DIR, cli, reference_webhook, servers, wrk
-from bench.compare import compared
+from bench.compare import compared, ratios
 from bench.report import Result, judged, spread
 from bench.rounds import rotations
 from bench.workspace import workspace
@@ -209,7 +209,7 @@ def run(args) -> list[Result]:
             bound=TARGET_VS_REFERENCE,
             unit="alerts/s",
             fmt="{:.0f}",
-            aa=[a / b for a, b in zip(ours.rates, twin.rates, strict=True)],
+            aa=ratios(ours.rates, twin.rates),
             note=f"{cpu}; {WHERE}",
         ),
         judged(

@@ -29,7 +29,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from bench import cli, servers, wrk
-from bench.compare import compared
+from bench.compare import compared, ratios
 from bench.report import Result, judged, percentile, spread
 from bench.rounds import rotations
 from bench.workspace import workspace
@@ -245,7 +245,7 @@ def _rows(database: str, measured: dict) -> list[Result]:
             shares = _profile_note(measured["profile"])
             note += f"; where the time goes (cProfile, share of a request): {shares}"
         ms = measured[quantile]
-        aa = [a / b for a, b in zip(ms["ours again"], ms["ours"], strict=True)]
+        aa = ratios(ms["ours again"], ms["ours"])
         rows.append(
             compared(
                 f"task list: page of 20 of 500, in-process, {database}, {quantile} (ours / DRF)",

@@ -35,7 +35,7 @@ import redis as redis_lib
 import bench  # noqa: F401 - import roots
 from alertstore import layout, reader, records, trim, writer
 from bench import REPO, cli
-from bench.compare import compared
+from bench.compare import compared, ratios
 from bench.history import BATCH, START, event, label
 from bench.report import Result, percentile
 from bench.rounds import rotations
@@ -285,7 +285,7 @@ def run(args) -> list[Result]:
                 sign="≤",
                 bound=TARGET_RATIO,
                 unit="ms p95",
-                aa=[a / b for a, b in zip(p95["idle again"], p95["idle"], strict=True)],
+                aa=ratios(p95["idle again"], p95["idle"]),
                 note=f"p50 idle {percentile(every['idle'], 50):.2f} ms, trimming "
                 f"{percentile(every['trimming'], 50):.2f} ms",
             )
