@@ -132,10 +132,10 @@ RULES = (
         "one Alertmanager resolved it after losing Prometheus (partition: the alert expired "
         "there) while it still fires; dropping this would leave Slack and the history saying "
         "resolved for the rest of the incident. A stale firing from a lagging HA peer looks "
-        "the same (same startsAt; the resolve's endsAt tells nothing apart) and reopens too: "
-        "reconciliation, asking every Alertmanager, resolves it again once it has been "
-        "missing for a warm-up (bridge.reconcile). "
-        "A false FIRING that corrects itself beats a missed page",
+        "the same here (same startsAt; the resolve's endsAt tells nothing apart), so the "
+        "webhook has the writer hold it (hold_reopens) and asks Prometheus: it is stored "
+        "when one still fires the alert or none answers (a false FIRING that corrects "
+        "itself beats a missed page), dropped when all that answered say it is over",
         notify="firing", send=True,
     ),
     Rule(

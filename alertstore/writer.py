@@ -20,11 +20,29 @@ from redis.commands.core import Script
 
 from alertstore import layout, lifecycle, records
 
+# layout's record identity, shared by the transition script and `applies_to`: a webhook's
+# startsAt within the tolerance of its fingerprint's latest instance's, and before that
+# instance's resolve, is that instance (another replica's); returns the id and score the
+# event applies to. Needs locals `tolerance` and `record_prefix`.
+_LUA_INSTANCE_OF = """
+local function instance_of(id, score, latest, latest_score, resolved_at)
+  if latest and latest ~= id
+      and math.abs(tonumber(score) - tonumber(latest_score)) <= tolerance
+      and not (resolved_at and tonumber(score) >= tonumber(resolved_at))
+      and redis.call('EXISTS', record_prefix .. latest) == 1 then
+    return latest, latest_score
+  end
+  return id, score
+end
+"""
+
 # One call applies a batch of events: all of them or (Redis away, schema refused) none.
 # KEYS: schema, outbox pending, then per item (ITEM_KEYS): record, fingerprint state (the
 #       record's indexes the script names itself: layout's `reindex`)
 # ARGV: schema version, now (ISO), now (epoch), reminder cutoff (ISO), flap window seconds,
-#       record key prefix, startsAt tolerance seconds (layout: record identity), then per
+#       record key prefix, startsAt tolerance seconds (layout: record identity), hold
+#       reopens ('1': a firing that would reopen a resolved record is not applied, its
+#       transition is 'held', for the caller to confirm; '' applies it), then per
 #       item (ITEM_ARGS): event, new record JSON ('' unless a webhook event), score
 #       (starts_at epoch), id, ends_at ISO, ends_at epoch, mute by, facts (JSON object of
 #       record fields measured for it, set on create and resolve)
@@ -38,13 +56,16 @@ if schema and schema ~= ARGV[1] then return redis.error_reply('SCHEMA ' .. schem
 if not schema then redis.call('SET', KEYS[1], ARGV[1]) end
 local now, now_epoch, cutoff = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local window, record_prefix, tolerance = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local hold_reopens = ARGV[8] == '1'
 local PENDING = KEYS[2]
 local ITEM_KEYS, ITEM_ARGS = 2, 8
+local HELD = {effect = 'ignore'}
 local RESOLVE_FIELDS = {"""
     + ", ".join(json.dumps(name) for name in records.RESOLVE_FIELDS)
     + "}"
     + layout.LUA_REINDEX
     + records.LUA_DELIVERY_OF
+    + _LUA_INSTANCE_OF
     + """local RULES = """
     + lifecycle.lua_rules()
     + """
@@ -89,6 +110,7 @@ local function step(key, id, event, new, score, ends_at, ends_epoch, by, stale, 
     if row.when == '' or WHEN[row.when](c) then rule = row break end
   end
   if rule.effect == 'ignore' then return 'duplicate', '', rule end
+  if rule.effect == 'reopen' and hold_reopens then return 'held', '', HELD end
   local transition = 'updated'
   local before_status, before_delivery = rec and rec.status, rec and rec.delivery
   if rule.effect ~= 'create' then  -- keep the exact score (the record's string is cut to ms)
@@ -139,16 +161,9 @@ local function step(key, id, event, new, score, ends_at, ends_epoch, by, stale, 
   return transition, enqueued, rule
 end
 
--- layout's record identity: a webhook's startsAt within the tolerance of the latest
--- instance's, and before that instance's resolve, is that instance (another replica's)
-local function same_instance(score, latest_score, resolved_at)
-  return math.abs(tonumber(score) - tonumber(latest_score)) <= tolerance
-    and not (resolved_at and tonumber(score) >= tonumber(resolved_at))
-end
-
 local reply = {}
 for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
-  local k, a = 3 + ITEM_KEYS * i, 7 + ITEM_ARGS * i
+  local k, a = 3 + ITEM_KEYS * i, 8 + ITEM_ARGS * i
   local event, new, score, id = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local ends_at, ends_epoch, by = ARGV[a + 5], tonumber(ARGV[a + 6]), ARGV[a + 7]
   local facts = ARGV[a + 8]
@@ -156,9 +171,9 @@ for i = 0, (#KEYS - 2) / ITEM_KEYS - 1 do
   local latest, latest_score, resolved_at, flaps = unpack(
     redis.call('HMGET', fp, 'latest', 'score', 'resolved_at', 'flaps'))
   local webhook = event == 'firing' or event == 'resolved'
-  if webhook and latest and latest ~= id and same_instance(score, latest_score, resolved_at)
-      and redis.call('EXISTS', record_prefix .. latest) == 1 then
-    id, key, score = latest, record_prefix .. latest, latest_score
+  if webhook then
+    id, score = instance_of(id, score, latest, latest_score, resolved_at)
+    key = record_prefix .. id
   end
   local stale = latest_score and tonumber(score) < tonumber(latest_score) or false
   local superseded = ''
@@ -202,7 +217,7 @@ class Outcome:
     """What one event did: `superseded` is the older instance it resolved (lifecycle)."""
 
     alert_id: str
-    transition: Literal["created", "updated", "duplicate"]
+    transition: Literal["created", "updated", "duplicate", "held"]
     enqueued: Literal["firing", "reminder", "resolved"] | None
     superseded: str | None = None
 
@@ -229,6 +244,7 @@ def _apply(
     cooldown_seconds: int,
     flap_window_seconds: int,
     starts_at_tolerance_seconds: float,
+    hold_reopens: bool = False,
 ) -> list[Outcome]:
     if cooldown_seconds < 1:
         raise ValueError("cooldown_seconds must be at least 1")
@@ -248,6 +264,7 @@ def _apply(
         flap_window_seconds,
         layout.RECORD_KEY_PREFIX,
         repr(float(starts_at_tolerance_seconds)),
+        "1" if hold_reopens else "",
     ]
     for item in items:
         keys += [layout.record_key(item.alert_id), layout.fingerprint_key(item.fingerprint)]
@@ -304,12 +321,16 @@ def record_transitions(
     cooldown_seconds: int,
     flap_window_seconds: int,
     starts_at_tolerance_seconds: float = 0,
+    hold_reopens: bool = False,
 ) -> list[Outcome]:
     """Store every webhook event with one script call: one round trip, all of them or none.
     Applied oldest instance first (a group can carry an instance's resolve and its
     successor's firing, in any order), outcomes in the order given. An event whose startsAt
     is within `starts_at_tolerance_seconds` of its fingerprint's latest instance is that
-    instance (layout: record identity; 0 = the exact startsAt, one Prometheus)."""
+    instance (layout: record identity; 0 = the exact startsAt, one Prometheus). With
+    `hold_reopens`, a firing that would reopen a resolved record changes nothing and its
+    outcome is "held": the caller confirms it (the webhook asks Prometheus) and stores the
+    confirmed ones again without it."""
     events = list(events)
     order = sorted(range(len(events)), key=lambda i: events[i].starts_at)
     items = []
@@ -333,6 +354,7 @@ def record_transitions(
         cooldown_seconds=cooldown_seconds,
         flap_window_seconds=flap_window_seconds,
         starts_at_tolerance_seconds=starts_at_tolerance_seconds,
+        hold_reopens=hold_reopens,
     )
     outcomes: list[Outcome] = [None] * len(events)  # type: ignore[list-item]
     for position, outcome in zip(order, applied, strict=True):
@@ -358,6 +380,53 @@ def record_transition(
         flap_window_seconds=flap_window_seconds,
         starts_at_tolerance_seconds=starts_at_tolerance_seconds,
     )[0]
+
+
+# The status of the record each webhook event would apply to ('' for none: it creates one),
+# by the transition script's own identity rule, read-only.
+# KEYS: per event, its fingerprint hash. ARGV: tolerance, record key prefix, then per event
+# its id and score.
+_STATUSES_OF = Script(
+    None,
+    (
+        """
+local tolerance, record_prefix = tonumber(ARGV[1]), ARGV[2]"""
+        + _LUA_INSTANCE_OF
+        + """
+local reply = {}
+for i, fp in ipairs(KEYS) do
+  local latest, latest_score, resolved_at = unpack(
+    redis.call('HMGET', fp, 'latest', 'score', 'resolved_at'))
+  local id = instance_of(ARGV[1 + 2 * i], ARGV[2 + 2 * i], latest, latest_score, resolved_at)
+  local raw = redis.call('GET', record_prefix .. id)
+  reply[i] = raw and cjson.decode(raw).status or ''
+end
+return reply
+"""
+    ).encode(),
+)
+
+
+def statuses_of(
+    redis: redis_lib.Redis,
+    events: list[records.AlertEvent],
+    *,
+    starts_at_tolerance_seconds: float = 0,
+) -> list[str | None]:
+    """The status of the record each event would apply to now (None: it would create one),
+    in one round trip: under a Prometheus pair a resolve can carry the other replica's
+    startsAt, so the record is found as the writer finds it, not by the event's own id."""
+    if not events:
+        return []
+    args: list = [repr(float(starts_at_tolerance_seconds)), layout.RECORD_KEY_PREFIX]
+    for event in events:
+        args += [
+            records.alert_id(event.fingerprint, event.starts_at),
+            repr(records.epoch(event.starts_at)),
+        ]
+    keys = [layout.fingerprint_key(event.fingerprint) for event in events]
+    reply = _STATUSES_OF(keys=keys, args=args, client=redis)
+    return [layout.text(status) or None for status in reply]
 
 
 def _reconcile(

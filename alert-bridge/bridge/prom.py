@@ -27,6 +27,14 @@ by a Prometheus pair holds every record once per replica.
   (stores nothing for it); Alertmanager's next RESOLVED, or reconciliation once no
   Alertmanager lists the alert (bridge.reconcile), resolves the record. A Prometheus that
   does not answer decides nothing.
+* When Alertmanager sends a firing that would reopen a resolved record (the same
+  instance): the same question. A clustered Alertmanager can send an old FIRING after its
+  peer's RESOLVED (prometheus/alertmanager#2447: each peer notifies with what its group
+  held when its peer-timeout wait began), and the bridge would page FIRING, then RESOLVED
+  again, for an incident that is over. So that firing is dropped when Prometheus was asked
+  and none fires the alert; one that genuinely fires again (Alertmanager had timed the
+  alert out, or reconciliation inferred a resolve too early) is firing in a Prometheus and
+  reopens the record, and when none answers it reopens it as before.
 
 Every question of one webhook runs concurrently under one deadline,
 PROMETHEUS_QUERY_BUDGET_SECONDS (default 1 s): the webhook answers at most that much later
@@ -41,8 +49,8 @@ lose that race, and the page would go out without the culprits it was meant to l
 (or a resolve without its value) — and the history would then disagree with Slack. Asking
 first costs the webhook at most the budget, with durability before the 2xx unchanged (one
 script stores the transition, its measured fields and its outbox entry). Only events that
-will change a record are measured (its record is read first: absent for a firing, absent or
-firing for a resolve), so retries, HA copies and repeats cost Prometheus nothing.
+will change a record are measured (its record is read first: absent or resolved for a
+firing, absent or firing for a resolve), so retries, HA copies and repeats cost Prometheus nothing.
 """
 
 from __future__ import annotations
@@ -227,16 +235,21 @@ def firing_queries(event: records.AlertEvent, urls: Sequence[str], at: datetime)
     return {f"{FIRING_AT}{url}": Query(promql, at, url) for url in urls}
 
 
-def still_firing(answers: dict) -> list[str]:
-    """The URLs whose Prometheus answered that it still fires the alert; one that did not
-    answer decides nothing (a dead replica fires nothing)."""
-    return [
-        key.removeprefix(FIRING_AT)
+def firing_at(answers: dict) -> tuple[list[str], int]:
+    """The URLs whose Prometheus answered that it still fires the alert, and how many
+    answered at all; one that did not answer decides nothing (a dead replica fires
+    nothing, and a partitioned one may still)."""
+    replies = {
+        key.removeprefix(FIRING_AT): answer
         for key, answer in answers.items()
-        if key.startswith(FIRING_AT)
-        and not isinstance(answer, Unanswered)
-        and any((_number(sample) or 0) > 0 for sample in answer)
+        if key.startswith(FIRING_AT) and not isinstance(answer, Unanswered)
+    }
+    firing = [
+        url
+        for url, answer in replies.items()
+        if any((_number(sample) or 0) > 0 for sample in answer)
     ]
+    return firing, len(replies)
 
 
 def culprit_facts(event: records.AlertEvent, answers: dict) -> dict:

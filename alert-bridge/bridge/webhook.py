@@ -2,7 +2,8 @@
 history and its outbox.
 
 A 2xx means every alert of the payload is stored and its Slack message queued (but for a
-resolve held back while a Prometheus still fires the alert: `bridge.prom`) (and, with
+resolve held back while a Prometheus still fires the alert, and an old firing of a resolved
+record that no Prometheus fires: `bridge.prom`) (and, with
 REDIS_WAIT_REPLICAS, held by that many replicas: `WAIT` after the write, else 503); Slack
 itself is the delivery worker's business, so it never slows this answer down. Before the
 write, a firing that creates a record and a resolve that ends one are measured in
@@ -70,14 +71,7 @@ def receive():
         # with WAIT, one connection for the write and its WAIT (which covers that
         # connection's writes)
         with config.durability.session(get_redis()) as store:
-            outcomes = writer.record_transitions(
-                store,
-                events,
-                now=now,
-                cooldown_seconds=config.cooldown_seconds,
-                flap_window_seconds=config.flap_window_seconds,
-                starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
-            )
+            outcomes = _stored(store, events, now, config)
             config.durability.confirm(store)
     except connection.NotReplicated as exc:
         # stored on the primary, maybe not beyond: a failover could lose it, so no 2xx;
@@ -126,18 +120,19 @@ def _measured(
     wanted = [e for e in events if e.labels["alertname"] in prom.SERIES or e.status == "resolved"]
     if not wanted:
         return events
-    keys = [layout.record_key(records.alert_id(e.fingerprint, e.starts_at)) for e in wanted]
-    statuses = {}
-    for key, raw in zip(keys, redis_client.mget(keys), strict=True):
-        statuses[key] = None if raw is None else json.loads(raw).get("status")
+    # the record each applies to, found as the writer finds it: a resolve can carry the
+    # other replica's startsAt, and must still be held while that record fires
+    statuses = writer.statuses_of(
+        redis_client, wanted, starts_at_tolerance_seconds=config.starts_at_tolerance_seconds
+    )
     queries, asked = {}, {}
-    for position, (event, key) in enumerate(zip(wanted, keys, strict=True)):
-        if event.status == "firing" and statuses[key] is None:
+    for position, (event, status) in enumerate(zip(wanted, statuses, strict=True)):
+        if event.status == "firing" and status is None:
             own = prom.culprit_queries(event, now)
-        elif event.status == "resolved" and statuses[key] in (None, "firing"):
+        elif event.status == "resolved" and status in (None, "firing"):
             ends = min(event.ends_at or now, now)
             own = prom.resolve_queries(event.labels["alertname"], event.starts_at, ends)
-            if statuses[key] == "firing":
+            if status == "firing":
                 own |= prom.firing_queries(event, config.prometheus_query_urls, now)
         else:
             continue
@@ -157,7 +152,8 @@ def _measured(
             continue
         position, names = asked[id(event)]
         own = {name: answers[f"{position}:{name}"] for name in names}
-        if firing := prom.still_firing(own):
+        firing, _ = prom.firing_at(own)
+        if firing:
             log.info(
                 "resolve of %s (%s) held: still firing at %s",
                 event.labels["alertname"],
@@ -171,3 +167,56 @@ def _measured(
                 log.warning("measuring %s: %s", event.labels["alertname"], note)
         measured.append(replace(event, facts=facts))
     return measured
+
+
+def _stored(
+    store: redis.Redis, events: list[records.AlertEvent], now: datetime, config
+) -> list[writer.Outcome]:
+    """Write the events; a firing that would reopen a resolved record is first held by the
+    writer and asked of Prometheus (bridge.prom): stored again once a Prometheus still fires
+    it or none answered, left out when those that answered all say it is over (an old
+    FIRING from a clustered peer after the RESOLVED)."""
+
+    def write(batch, hold_reopens):
+        return writer.record_transitions(
+            store,
+            batch,
+            now=now,
+            cooldown_seconds=config.cooldown_seconds,
+            flap_window_seconds=config.flap_window_seconds,
+            starts_at_tolerance_seconds=config.starts_at_tolerance_seconds,
+            hold_reopens=hold_reopens,
+        )
+
+    outcomes = write(events, True)
+    held = [e for e, o in zip(events, outcomes, strict=True) if o.transition == "held"]
+    if not held:
+        return outcomes
+    queries = {
+        f"{position}:{name}": query
+        for position, event in enumerate(held)
+        for name, query in prom.firing_queries(event, config.prometheus_query_urls, now).items()
+    }
+    answers = prom.Prometheus(
+        config.prometheus_query_urls, config.prometheus_query_budget_seconds
+    ).ask(queries)
+    confirmed = []
+    for position, event in enumerate(held):
+        own = {k.partition(":")[2]: v for k, v in answers.items() if k.startswith(f"{position}:")}
+        firing, answered = prom.firing_at(own)
+        if firing or not answered:
+            confirmed.append(event)
+        else:
+            log.info(
+                "firing of resolved %s (%s) dropped: none of %d Prometheus fires it",
+                event.labels["alertname"],
+                event.fingerprint,
+                answered,
+            )
+    reopened = iter(write(confirmed, False))
+    kept = {id(e) for e in confirmed}
+    return [
+        next(reopened) if o.transition == "held" and id(e) in kept else o
+        for e, o in zip(events, outcomes, strict=True)
+        if o.transition != "held" or id(e) in kept
+    ]

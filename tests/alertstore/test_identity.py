@@ -101,3 +101,20 @@ def test_a_startsat_beyond_the_tolerance_is_a_newer_instance(store):
     assert (newer.transition, newer.superseded) == ("created", older.alert_id)
     assert reader.get_alert(store, older.alert_id)["resolution"] == "inferred"
     assert messages(store, newer.alert_id) == ["firing"]
+
+
+def test_statuses_of_finds_the_record_each_event_applies_to_as_the_writer_does(store):
+    def statuses(*events):
+        return writer.statuses_of(store, list(events), starts_at_tolerance_seconds=TOLERANCE)
+
+    assert statuses(event(starts_at=A)) == [None]  # nothing stored: it would create one
+    write(store, event(starts_at=A), at=T0)
+    ends = A + timedelta(seconds=2)
+    refire = ends + timedelta(seconds=1)
+
+    # the other replica's startsAt is the stored record; one beyond the tolerance is not
+    assert statuses(event(status="resolved", starts_at=B, ends_at=ends)) == ["firing"]
+    assert statuses(event(starts_at=A + timedelta(seconds=TOLERANCE + 1))) == [None]
+    write(store, event(status="resolved", starts_at=B, ends_at=ends), at=ends)
+    # after the resolve: the resolved record, but a startsAt after it would be a new one
+    assert statuses(event(starts_at=B), event(starts_at=refire)) == ["resolved", None]

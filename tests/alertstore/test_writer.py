@@ -143,3 +143,21 @@ def test_a_foreign_schema_version_refuses_the_write(store):
 def test_cooldown_must_be_positive(store):
     with pytest.raises(ValueError, match="cooldown"):
         record(store, cooldown=0)
+
+
+def test_a_held_reopen_changes_nothing_until_it_is_stored_again(store):
+    aid = record(store).alert_id
+    record(store, event(status="resolved", ends_at=T0 + minutes(5)), at=T0 + minutes(5))
+    before = (reader.get_alert(store, aid), pending(store))
+
+    def refire(hold_reopens):
+        (outcome,) = writer.record_transitions(
+            store, [event()], now=T0 + minutes(6), cooldown_seconds=COOLDOWN,
+            flap_window_seconds=3600, hold_reopens=hold_reopens,
+        )  # fmt: skip
+        return outcome
+
+    assert refire(True) == writer.Outcome(aid, "held", None)
+    assert (reader.get_alert(store, aid), pending(store)) == before
+    assert refire(False) == writer.Outcome(aid, "updated", "firing")
+    assert reader.get_alert(store, aid)["status"] == "firing"

@@ -271,6 +271,26 @@ def test_a_resolve_is_held_while_a_prometheus_still_fires_the_alert(
     assert [n["kind"] for n in record["notifications"]] == ["firing"]
 
 
+def test_a_resolve_carrying_the_other_replicas_starts_at_is_held_too(
+    config, store, still_firing_prometheus
+):
+    # a pair: the record holds replica a's startsAt, Alertmanager resolves with replica b's
+    client = bridge_client(config, still_firing_prometheus, starts_at_tolerance_seconds=4)
+    first = datetime(2025, 10, 15, 12, 0, tzinfo=UTC)
+    firing = alert(alertname="StillFiring", alert_type="still_firing", fingerprint="s3",
+                   starts_at=iso(first))  # fmt: skip
+    alert_id = post(client, firing)
+    other_replica = {**firing, "startsAt": iso(first + timedelta(seconds=2))}
+
+    response = client.post("/webhook", json=webhook(resolved(other_replica)), headers=auth())
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["alerts"] == []
+    record = reader.get_alert(store, alert_id)
+    assert record["status"] == "firing"
+    assert [n["kind"] for n in record["notifications"]] == ["firing"]
+
+
 def test_a_resolve_is_stored_when_no_prometheus_fires_that_instance(
     config, store, still_firing_prometheus
 ):
@@ -284,3 +304,50 @@ def test_a_resolve_is_stored_when_no_prometheus_fires_that_instance(
     record = reader.get_alert(store, alert_id)
     assert record["status"] == "resolved"
     assert [n["kind"] for n in record["notifications"]] == ["firing", "resolved"]
+
+
+def _kinds(store, alert_id):
+    return [n["kind"] for n in reader.get_alert(store, alert_id)["notifications"]]
+
+
+def test_an_old_firing_after_the_resolve_is_dropped_when_no_prometheus_fires_it(
+    config, store, still_firing_prometheus
+):
+    # a clustered peer's FIRING, computed before the incident ended, after the RESOLVED
+    client = bridge_client(config, no_prometheus(), still_firing_prometheus)
+    firing = alert(alertname="StillFiring", alert_type="over", fingerprint="s4")
+    alert_id = post(client, firing)
+    post(client, resolved(firing))
+
+    response = client.post("/webhook", json=webhook(firing), headers=auth())
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["alerts"] == []
+    assert reader.get_alert(store, alert_id)["status"] == "resolved"
+    assert _kinds(store, alert_id) == ["firing", "resolved"]
+
+
+def test_a_firing_after_the_resolve_reopens_while_a_prometheus_still_fires_it(
+    config, store, still_firing_prometheus
+):
+    # Alertmanager had timed the alert out (it lost Prometheus), which still fires it
+    firing = alert(alertname="StillFiring", alert_type="still_firing", fingerprint="s5")
+    lost = bridge_client(config, no_prometheus())
+    alert_id = post(lost, firing)
+    post(lost, resolved(firing))
+
+    post(bridge_client(config, still_firing_prometheus), firing)
+
+    assert reader.get_alert(store, alert_id)["status"] == "firing"
+    assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
+
+
+def test_a_firing_after_the_resolve_reopens_when_no_prometheus_answers(config, store):
+    client = bridge_client(config, no_prometheus())  # it decides nothing: never a lost page
+    firing = alert(alertname="StillFiring", alert_type="over", fingerprint="s6")
+    alert_id = post(client, firing)
+    post(client, resolved(firing))
+
+    post(client, firing)
+
+    assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
