@@ -1,5 +1,9 @@
 """Fixtures every part of the suite shares. Area-specific ones live in tests/<area>/conftest.py."""
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from metrics.active_users import RECORDER
@@ -8,6 +12,20 @@ from testkit.stack import Stack
 from testkit.traffic import Traffic
 from tests.fakes.fixtures import fake_slack  # noqa: F401 - a fixture for the whole suite
 from tests.support.redis_plugin import session_redis
+
+
+def _interrupted(signum, frame):
+    """SIGTERM (a CI timeout, a developer's kill) stops the run as Ctrl-C does, fixtures torn
+    down: every server a test starts runs in its own session, out of the signal's reach, and
+    would outlive the run. Passed on to xdist's workers first, the controller's children."""
+    me = os.getpid()
+    for child in Path(f"/proc/{me}/task/{me}/children").read_text().split():
+        os.kill(int(child), signal.SIGTERM)
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 @pytest.fixture
