@@ -70,7 +70,10 @@ class ServerProcess:
             return self.ready_check()
         if self.ready_url is not None:
             try:
-                return requests.get(self.ready_url, timeout=1).status_code < 500
+                # not 1 s: a fresh gunicorn worker's first answer (Django imported lazily)
+                # takes longer than that on a loaded machine, and with --max-requests 1
+                # every probe meets a fresh worker
+                return requests.get(self.ready_url, timeout=5).status_code < 500
             except requests.RequestException:
                 return False
         return True
