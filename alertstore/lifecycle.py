@@ -134,8 +134,9 @@ RULES = (
         "resolved for the rest of the incident. A stale firing from a lagging HA peer looks "
         "the same here (same startsAt; the resolve's endsAt tells nothing apart), so the "
         "webhook has the writer hold it (hold_reopens) and asks Prometheus: it is stored "
-        "when one still fires the alert or none answers (a false FIRING that corrects "
-        "itself beats a missed page), dropped when all that answered say it is over",
+        "when one still fires the alert, none answers or none ever fired it (a false FIRING "
+        "that corrects itself beats a missed page), dropped when one that fired this "
+        "instance says it is over and none still fires it",
         notify="firing", send=True,
     ),
     Rule(

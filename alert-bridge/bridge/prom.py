@@ -31,10 +31,11 @@ by a Prometheus pair holds every record once per replica.
   instance): the same question. A clustered Alertmanager can send an old FIRING after its
   peer's RESOLVED (prometheus/alertmanager#2447: each peer notifies with what its group
   held when its peer-timeout wait began), and the bridge would page FIRING, then RESOLVED
-  again, for an incident that is over. So that firing is dropped when Prometheus was asked
-  and none fires the alert; one that genuinely fires again (Alertmanager had timed the
-  alert out, or reconciliation inferred a resolve too early) is firing in a Prometheus and
-  reopens the record, and when none answers it reopens it as before.
+  again, for an incident that is over. So that firing is dropped when a Prometheus that
+  fired this instance says it no longer does and none still fires it; one that genuinely
+  fires again (Alertmanager had timed the alert out, or reconciliation inferred a resolve
+  too early) is firing in a Prometheus and reopens the record, and when none answers, or
+  none ever fired it (an alert another source sends), it reopens as before.
 
 Every question of one webhook runs concurrently under one deadline,
 PROMETHEUS_QUERY_BUDGET_SECONDS (default 1 s): the webhook answers at most that much later
@@ -226,30 +227,31 @@ FIRING_AT = "firing at "  # the key prefix of firing_queries' answers, one per U
 
 def firing_queries(event: records.AlertEvent, urls: Sequence[str], at: datetime) -> dict:
     """Does each Prometheus still fire this alert? One question per URL, each of its own
-    rule state (`ALERTS`, which carries the alert's labels but no external ones)."""
+    rule state (`ALERTS`, which carries the alert's labels but no external ones): above 0
+    while it fires, 0 when it fired since the instance began and no longer does, nothing
+    when it never fired it (an alert from another source, or before its retention)."""
     matchers = ",".join(
         f"{name}={json.dumps(value, ensure_ascii=False)}"  # a Go-quoted PromQL string
         for name, value in sorted(event.labels.items())
     )
-    promql = f'count(ALERTS{{alertstate="firing",{matchers}}})'
+    alerts = f'ALERTS{{alertstate="firing",{matchers}}}'
+    window = _window(event.starts_at, at)
+    promql = f"count({alerts}) or count(max_over_time({alerts}[{window}])) * 0"
     return {f"{FIRING_AT}{url}": Query(promql, at, url) for url in urls}
 
 
-def firing_at(answers: dict) -> tuple[list[str], int]:
-    """The URLs whose Prometheus answered that it still fires the alert, and how many
-    answered at all; one that did not answer decides nothing (a dead replica fires
-    nothing, and a partitioned one may still)."""
-    replies = {
-        key.removeprefix(FIRING_AT): answer
-        for key, answer in answers.items()
-        if key.startswith(FIRING_AT) and not isinstance(answer, Unanswered)
-    }
-    firing = [
-        url
-        for url, answer in replies.items()
-        if any((_number(sample) or 0) > 0 for sample in answer)
-    ]
-    return firing, len(replies)
+def firing_at(answers: dict) -> tuple[list[str], list[str]]:
+    """The URLs whose Prometheus still fires the alert, and those whose Prometheus fired it
+    during this instance and no longer does. One that did not answer decides nothing (a
+    dead replica fires nothing, a partitioned one may still), nor does one that never
+    fired it."""
+    firing, over = [], []
+    for key, answer in answers.items():
+        if not key.startswith(FIRING_AT) or isinstance(answer, Unanswered) or not answer:
+            continue
+        value = max((_number(sample) or 0) for sample in answer)
+        (firing if value > 0 else over).append(key.removeprefix(FIRING_AT))
+    return firing, over
 
 
 def culprit_facts(event: records.AlertEvent, answers: dict) -> dict:

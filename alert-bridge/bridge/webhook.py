@@ -173,9 +173,10 @@ def _stored(
     store: redis.Redis, events: list[records.AlertEvent], now: datetime, config
 ) -> list[writer.Outcome]:
     """Write the events; a firing that would reopen a resolved record is first held by the
-    writer and asked of Prometheus (bridge.prom): stored again once a Prometheus still fires
-    it or none answered, left out when those that answered all say it is over (an old
-    FIRING from a clustered peer after the RESOLVED)."""
+    writer and asked of Prometheus (bridge.prom): stored again when a Prometheus still fires
+    it or none that fired it answered, left out when one that fired it says it is over (an old
+    FIRING from a clustered peer after the RESOLVED; one that never fired it decides
+    nothing)."""
 
     def write(batch, hold_reopens):
         return writer.record_transitions(
@@ -203,15 +204,15 @@ def _stored(
     confirmed = []
     for position, event in enumerate(held):
         own = {k.partition(":")[2]: v for k, v in answers.items() if k.startswith(f"{position}:")}
-        firing, answered = prom.firing_at(own)
-        if firing or not answered:
+        firing, over = prom.firing_at(own)
+        if firing or not over:
             confirmed.append(event)
         else:
             log.info(
-                "firing of resolved %s (%s) dropped: none of %d Prometheus fires it",
+                "firing of resolved %s (%s) dropped: over at %s, firing nowhere",
                 event.labels["alertname"],
                 event.fingerprint,
-                answered,
+                ", ".join(over),
             )
     reopened = iter(write(confirmed, False))
     kept = {id(e) for e in confirmed}

@@ -9,6 +9,7 @@ import shutil
 import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -221,15 +222,23 @@ def test_alerts_without_a_recorded_series_are_not_measured(client, store):
     assert "where:" not in message["text"] and "Where it breaks" not in json.dumps(message)
 
 
+RULE = (
+    "      - alert: {name}\n        expr: vector(1)\n"
+    "        labels: {{job: taskmgr-api, severity: error, alert_type: {type}}}\n"
+)
+STILL_FIRING = "groups:\n  - name: t\n    rules:\n" + RULE.format(
+    name="StillFiring", type="still_firing"
+)
+WAS_FIRING = RULE.format(name="WasFiring", type="was_firing")
+
+
 @pytest.fixture
 def still_firing_prometheus(tmp_path):
-    """A real Prometheus whose one rule fires `StillFiring` from its first evaluation on:
-    the replica of a pair that has not resolved yet."""
+    """A real Prometheus whose rules `StillFiring` and `WasFiring` fire from their first
+    evaluation on: the replica of a pair that has not resolved yet (`_end` takes WasFiring
+    away: an incident it has seen end)."""
     port = free_port()
-    (tmp_path / "rules.yml").write_text(
-        "groups:\n  - name: t\n    rules:\n      - alert: StillFiring\n        expr: vector(1)\n"
-        "        labels: {job: taskmgr-api, severity: error, alert_type: still_firing}\n"
-    )
+    (tmp_path / "rules.yml").write_text(STILL_FIRING + WAS_FIRING)
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -241,6 +250,7 @@ def still_firing_prometheus(tmp_path):
         f"--config.file={config}",
         f"--storage.tsdb.path={tmp_path / 'tsdb'}",
         f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",  # POST /-/reload: `_end`
     ]
     with ServerProcess("prometheus", argv, log_dir=tmp_path, ready_url=f"{url}/-/ready"):
         wait_until(
@@ -310,12 +320,30 @@ def _kinds(store, alert_id):
     return [n["kind"] for n in reader.get_alert(store, alert_id)["notifications"]]
 
 
-def test_an_old_firing_after_the_resolve_is_dropped_when_no_prometheus_fires_it(
-    config, store, still_firing_prometheus
+def _end(prometheus_url: str, rules: Path) -> None:
+    """WasFiring fired and then stopped (its rule reloaded away): Prometheus saw it end."""
+
+    def firing(promql):
+        params = {"query": promql}
+        answer = requests.get(f"{prometheus_url}/api/v1/query", params=params, timeout=5)
+        return answer.json()["data"]["result"]
+
+    alerts = 'ALERTS{alertname="WasFiring",alertstate="firing"}'
+    wait_until(lambda: firing(alerts), "WasFiring to fire")
+    rules.write_text(STILL_FIRING)
+    requests.post(f"{prometheus_url}/-/reload", timeout=10).raise_for_status()
+    wait_until(lambda: not firing(alerts) and firing(f"max_over_time({alerts}[1m])"),
+               "WasFiring to end")  # fmt: skip
+
+
+def test_an_old_firing_after_the_resolve_is_dropped_when_prometheus_saw_it_end(
+    config, store, still_firing_prometheus, tmp_path
 ):
     # a clustered peer's FIRING, computed before the incident ended, after the RESOLVED
+    _end(still_firing_prometheus, tmp_path / "rules.yml")
     client = bridge_client(config, no_prometheus(), still_firing_prometheus)
-    firing = alert(alertname="StillFiring", alert_type="over", fingerprint="s4")
+    firing = alert(alertname="WasFiring", alert_type="was_firing", fingerprint="s4",
+                   starts_at=iso(datetime.now(UTC) - timedelta(minutes=1)))  # fmt: skip
     alert_id = post(client, firing)
     post(client, resolved(firing))
 
@@ -339,6 +367,20 @@ def test_a_firing_after_the_resolve_reopens_while_a_prometheus_still_fires_it(
     post(bridge_client(config, still_firing_prometheus), firing)
 
     assert reader.get_alert(store, alert_id)["status"] == "firing"
+    assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
+
+
+def test_a_firing_after_the_resolve_reopens_when_no_prometheus_ever_fired_it(
+    config, store, still_firing_prometheus
+):
+    # an alert another source sends to Alertmanager: Prometheus cannot say it is over
+    client = bridge_client(config, still_firing_prometheus)
+    firing = alert(alertname="StillFiring", alert_type="elsewhere", fingerprint="s7")
+    alert_id = post(client, firing)
+    post(client, resolved(firing))
+
+    post(client, firing)
+
     assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
 
 
