@@ -83,7 +83,10 @@ an earlier one is stale. Consequences:
   startsAt: an instance starts after its predecessor's resolve, never before;
 * reconciliation (``bridge.reconcile``) matches Alertmanager's instances to records with
   the same rule (``records.same_instance``): an Alertmanager holding the other replica's
-  startsAt still holds the record.
+  startsAt still holds the record;
+* the webhook's read before the write (``writer.statuses_of``: is the record a resolve
+  applies to still firing?) runs the transition script's own Lua function for it, so a
+  resolve carrying the other replica's startsAt is held like one carrying the record's.
 
 The tolerance is 2 * (scrape interval + evaluation interval) of the timing profile
 (production 60 s, fast 4 s; ``stack/settings/table.py``): the replicas' startsAt differ by

@@ -20,7 +20,7 @@ from redis.commands.core import Script
 
 from alertstore import layout, lifecycle, records
 
-# layout's record identity, shared by the transition script and `applies_to`: a webhook's
+# layout's record identity, shared by the transition script and `statuses_of`: a webhook's
 # startsAt within the tolerance of its fingerprint's latest instance's, and before that
 # instance's resolve, is that instance (another replica's); returns the id and score the
 # event applies to. Needs locals `tolerance` and `record_prefix`.
