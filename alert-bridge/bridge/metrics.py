@@ -32,6 +32,9 @@ TRANSITIONS = tuple(
     t for t in typing.get_args(typing.get_type_hints(writer.Outcome)["transition"]) if t != "held"
 )
 DELIVERY_OUTCOMES = ("ok", "failed", "retried")
+# A webhook's alerts that Prometheus contradicts (bridge.prom): how often a pair's or a
+# cluster's disagreement would have paged falsely.
+LEFT_OUT_REASONS = ("resolve_still_firing", "firing_already_over")
 
 WEBHOOKS_RECEIVED = Counter(
     "taskmgr_bridge_webhooks_received_total",
@@ -42,6 +45,13 @@ ALERTS_STORED = Counter(
     "taskmgr_bridge_alerts_stored_total",
     f"Alerts written to the history by transition ({', '.join(TRANSITIONS)}).",
     ["transition"],
+)
+ALERTS_LEFT_OUT = Counter(
+    "taskmgr_bridge_alerts_left_out_total",
+    "Webhook alerts not stored because Prometheus contradicts them, by reason "
+    "(resolve_still_firing: a resolve held while a Prometheus still fires the alert; "
+    "firing_already_over: an old firing of a resolved record that Prometheus saw end).",
+    ["reason"],
 )
 SLACK_DELIVERIES = Counter(
     "taskmgr_bridge_slack_deliveries_total",
@@ -66,6 +76,7 @@ def declare_known_series() -> None:
     for metric, values in (
         (WEBHOOKS_RECEIVED, WEBHOOK_OUTCOMES),
         (ALERTS_STORED, TRANSITIONS),
+        (ALERTS_LEFT_OUT, LEFT_OUT_REASONS),
         (SLACK_DELIVERIES, DELIVERY_OUTCOMES),
         (TIME_TO_PAGE, records.SEVERITIES),
     ):

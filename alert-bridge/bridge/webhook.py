@@ -154,6 +154,7 @@ def _measured(
         own = {name: answers[f"{position}:{name}"] for name in names}
         firing, _ = prom.firing_at(own)
         if firing:
+            metrics.ALERTS_LEFT_OUT.labels(reason="resolve_still_firing").inc()
             log.info(
                 "resolve of %s (%s) held: still firing at %s",
                 event.labels["alertname"],
@@ -208,6 +209,7 @@ def _stored(
         if firing or not over:
             confirmed.append(event)
         else:
+            metrics.ALERTS_LEFT_OUT.labels(reason="firing_already_over").inc()
             log.info(
                 "firing of resolved %s (%s) dropped: over at %s, firing nowhere",
                 event.labels["alertname"],

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client import REGISTRY
 
 from alertstore import reader
 from bridge import create_app
@@ -40,6 +41,12 @@ def query_at(prometheus_url: str, promql: str, at: float) -> float:
     )
     (sample,) = answer.json()["data"]["result"]
     return float(sample["value"][1])
+
+
+def left_out(reason: str) -> float:
+    """taskmgr_bridge_alerts_left_out_total{reason} as this process' registry has it."""
+    value = REGISTRY.get_sample_value("taskmgr_bridge_alerts_left_out_total", {"reason": reason})
+    return value or 0.0
 
 
 def post(client, *alerts):
@@ -271,11 +278,13 @@ def test_a_resolve_is_held_while_a_prometheus_still_fires_the_alert(
     client = bridge_client(config, no_prometheus(), still_firing_prometheus)
     firing = alert(alertname="StillFiring", alert_type="still_firing", fingerprint="s1")
     alert_id = post(client, firing)
+    held_before = left_out("resolve_still_firing")
 
     response = client.post("/webhook", json=webhook(resolved(firing)), headers=auth())
 
     assert response.status_code == 200, response.get_json()  # Alertmanager is not retried
     assert response.get_json()["alerts"] == []  # held: nothing stored for it
+    assert left_out("resolve_still_firing") == held_before + 1
     record = reader.get_alert(store, alert_id)
     assert record["status"] == "firing"
     assert [n["kind"] for n in record["notifications"]] == ["firing"]
@@ -346,11 +355,13 @@ def test_an_old_firing_after_the_resolve_is_dropped_when_prometheus_saw_it_end(
                    starts_at=iso(datetime.now(UTC) - timedelta(minutes=1)))  # fmt: skip
     alert_id = post(client, firing)
     post(client, resolved(firing))
+    dropped_before = left_out("firing_already_over")
 
     response = client.post("/webhook", json=webhook(firing), headers=auth())
 
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["alerts"] == []
+    assert left_out("firing_already_over") == dropped_before + 1
     assert reader.get_alert(store, alert_id)["status"] == "resolved"
     assert _kinds(store, alert_id) == ["firing", "resolved"]
 
