@@ -381,23 +381,19 @@ def test_a_firing_after_the_resolve_reopens_while_a_prometheus_still_fires_it(
     assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
 
 
-def test_a_firing_after_the_resolve_reopens_when_no_prometheus_ever_fired_it(
-    config, store, still_firing_prometheus
+@pytest.mark.parametrize(
+    "prometheus",
+    [
+        "still_firing_prometheus",  # another source's alert: this one never fired it
+        "no_prometheus",  # none answers: it decides nothing, never a lost page
+    ],
+)
+def test_a_firing_after_the_resolve_reopens_when_prometheus_cannot_say_it_is_over(
+    config, store, request, prometheus
 ):
-    # an alert another source sends to Alertmanager: Prometheus cannot say it is over
-    client = bridge_client(config, still_firing_prometheus)
+    url = no_prometheus() if prometheus == "no_prometheus" else request.getfixturevalue(prometheus)
+    client = bridge_client(config, url)
     firing = alert(alertname="StillFiring", alert_type="elsewhere", fingerprint="s7")
-    alert_id = post(client, firing)
-    post(client, resolved(firing))
-
-    post(client, firing)
-
-    assert _kinds(store, alert_id) == ["firing", "resolved", "firing"]
-
-
-def test_a_firing_after_the_resolve_reopens_when_no_prometheus_answers(config, store):
-    client = bridge_client(config, no_prometheus())  # it decides nothing: never a lost page
-    firing = alert(alertname="StillFiring", alert_type="over", fingerprint="s6")
     alert_id = post(client, firing)
     post(client, resolved(firing))
 
