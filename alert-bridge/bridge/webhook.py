@@ -125,8 +125,8 @@ def _measured(
     statuses = writer.statuses_of(
         redis_client, wanted, starts_at_tolerance_seconds=config.starts_at_tolerance_seconds
     )
-    queries, asked = {}, {}
-    for position, (event, status) in enumerate(zip(wanted, statuses, strict=True)):
+    questions = {}  # id(event) → its questions
+    for event, status in zip(wanted, statuses, strict=True):
         if event.status == "firing" and status is None:
             own = prom.culprit_queries(event, now)
         elif event.status == "resolved" and status in (None, "firing"):
@@ -136,22 +136,17 @@ def _measured(
                 own |= prom.firing_queries(event, config.prometheus_query_urls, now)
         else:
             continue
-        if not own:
-            continue
-        asked[id(event)] = (position, list(own))
-        queries.update({f"{position}:{name}": query for name, query in own.items()})
-    if not queries:
+        if own:
+            questions[id(event)] = own
+    if not questions:
         return events
-    answers = prom.Prometheus(
-        config.prometheus_query_urls, config.prometheus_query_budget_seconds
-    ).ask(queries)
+    answered = dict(zip(questions, _ask_each(list(questions.values()), config), strict=True))
     measured = []
     for event in events:
-        if id(event) not in asked:
+        own = answered.get(id(event))
+        if own is None:
             measured.append(event)
             continue
-        position, names = asked[id(event)]
-        own = {name: answers[f"{position}:{name}"] for name in names}
         firing, _ = prom.firing_at(own)
         if firing:
             metrics.ALERTS_LEFT_OUT.labels(reason="resolve_still_firing").inc()
@@ -194,17 +189,9 @@ def _stored(
     held = [e for e, o in zip(events, outcomes, strict=True) if o.transition == "held"]
     if not held:
         return outcomes
-    queries = {
-        f"{position}:{name}": query
-        for position, event in enumerate(held)
-        for name, query in prom.firing_queries(event, config.prometheus_query_urls, now).items()
-    }
-    answers = prom.Prometheus(
-        config.prometheus_query_urls, config.prometheus_query_budget_seconds
-    ).ask(queries)
+    questions = [prom.firing_queries(e, config.prometheus_query_urls, now) for e in held]
     confirmed = []
-    for position, event in enumerate(held):
-        own = {k.partition(":")[2]: v for k, v in answers.items() if k.startswith(f"{position}:")}
+    for event, own in zip(held, _ask_each(questions, config), strict=True):
         firing, over = prom.firing_at(own)
         if firing or not over:
             confirmed.append(event)
@@ -216,10 +203,19 @@ def _stored(
                 event.fingerprint,
                 ", ".join(over),
             )
-    reopened = iter(write(confirmed, False))
-    kept = {id(e) for e in confirmed}
+    reopened = dict(zip(map(id, confirmed), write(confirmed, False), strict=True))
     return [
-        next(reopened) if o.transition == "held" and id(e) in kept else o
+        reopened.get(id(e), o)
         for e, o in zip(events, outcomes, strict=True)
-        if o.transition != "held" or id(e) in kept
+        if o.transition != "held" or id(e) in reopened
     ]
+
+
+def _ask_each(questions: list[dict[str, prom.Query]], config) -> list[dict]:
+    """Every event's questions in one concurrent batch under the one budget; each event's
+    answers under its own names, in order."""
+    flat = {f"{i}:{name}": query for i, own in enumerate(questions) for name, query in own.items()}
+    answers = prom.Prometheus(
+        config.prometheus_query_urls, config.prometheus_query_budget_seconds
+    ).ask(flat)
+    return [{name: answers[f"{i}:{name}"] for name in own} for i, own in enumerate(questions)]
